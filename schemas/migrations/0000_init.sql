@@ -1,0 +1,123 @@
+CREATE TABLE `conversation_classifications` (
+	`conversation_id` text PRIMARY KEY NOT NULL,
+	`model_version` text NOT NULL,
+	`conversation_revision` integer NOT NULL,
+	`sentiment_label` text NOT NULL,
+	`sentiment_score` real NOT NULL,
+	`sentiment_trend` real,
+	`intent_label` text NOT NULL,
+	`intent_confidence` real NOT NULL,
+	`intents` text DEFAULT '[]' NOT NULL,
+	`keywords` text DEFAULT '[]' NOT NULL,
+	`language` text NOT NULL,
+	`agent_sentiment_score` real,
+	`classified_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `conversation_classifications_version` ON `conversation_classifications` (`model_version`);--> statement-breakpoint
+CREATE TABLE `message_classifications` (
+	`event_id` text PRIMARY KEY NOT NULL,
+	`model_version` text NOT NULL,
+	`language` text NOT NULL,
+	`language_unsupported` integer DEFAULT false NOT NULL,
+	`role` text NOT NULL,
+	`sentiment_label` text NOT NULL,
+	`sentiment_score` real NOT NULL,
+	`intent_label` text NOT NULL,
+	`intent_confidence` real NOT NULL,
+	`intent_runner_up` text,
+	`intent_runner_up_confidence` real,
+	`keywords` text DEFAULT '[]' NOT NULL,
+	`classified_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `message_classifications_version` ON `message_classifications` (`model_version`);--> statement-breakpoint
+CREATE TABLE `conversations` (
+	`id` text PRIMARY KEY NOT NULL,
+	`room_id` text NOT NULL,
+	`channel` text NOT NULL,
+	`customer_key` text,
+	`started_at` integer NOT NULL,
+	`last_message_at` integer NOT NULL,
+	`message_count` integer NOT NULL,
+	`customer_message_count` integer NOT NULL,
+	`agent_message_count` integer NOT NULL,
+	`first_response_seconds` real,
+	`mean_response_seconds` real,
+	`resolution_seconds` real,
+	`status` text NOT NULL,
+	`agents` text DEFAULT '[]' NOT NULL,
+	`encrypted` integer DEFAULT false NOT NULL,
+	`revision` integer DEFAULT 1 NOT NULL,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `conversations_room` ON `conversations` (`room_id`);--> statement-breakpoint
+CREATE INDEX `conversations_customer` ON `conversations` (`customer_key`);--> statement-breakpoint
+CREATE TABLE `customers` (
+	`key` text PRIMARY KEY NOT NULL,
+	`channel` text NOT NULL,
+	`phone` text,
+	`mxid` text,
+	`name` text,
+	`email` text,
+	`wazo_user_uuid` text,
+	`wa_lid` text,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `history_events` (
+	`event_id` text PRIMARY KEY NOT NULL,
+	`room_id` text NOT NULL,
+	`sender` text NOT NULL,
+	`sender_role` text NOT NULL,
+	`type` text NOT NULL,
+	`msgtype` text,
+	`body` text,
+	`formatted_body` text,
+	`ts` integer NOT NULL,
+	`reply_to` text,
+	`thread_root` text,
+	`edited_at` integer,
+	`redacted` integer DEFAULT false NOT NULL,
+	`reaction_count` integer DEFAULT 0 NOT NULL,
+	`encrypted` integer DEFAULT false NOT NULL,
+	`conversation_id` text
+);
+--> statement-breakpoint
+CREATE INDEX `history_events_room_ts` ON `history_events` (`room_id`,`ts`);--> statement-breakpoint
+CREATE INDEX `history_events_conversation` ON `history_events` (`conversation_id`);--> statement-breakpoint
+CREATE TABLE `history_rooms` (
+	`room_id` text PRIMARY KEY NOT NULL,
+	`channel` text NOT NULL,
+	`name` text,
+	`is_direct` integer DEFAULT false NOT NULL,
+	`encrypted` integer DEFAULT false NOT NULL,
+	`remote_channel_id` text,
+	`customer_key` text,
+	`no_phone_number` integer DEFAULT false NOT NULL,
+	`last_synced_at` integer
+);
+--> statement-breakpoint
+CREATE TABLE `sync_cursors` (
+	`room_id` text NOT NULL,
+	`account` text NOT NULL,
+	`backward_token` text,
+	`backfill_done` integer DEFAULT false NOT NULL,
+	`forward_token` text,
+	`updated_at` integer NOT NULL,
+	PRIMARY KEY(`room_id`, `account`)
+);
+--> statement-breakpoint
+CREATE TABLE `job_runs` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`job` text NOT NULL,
+	`trigger` text NOT NULL,
+	`started_at` integer NOT NULL,
+	`finished_at` integer,
+	`status` text NOT NULL,
+	`counts` text DEFAULT '{}' NOT NULL,
+	`error` text
+);
+--> statement-breakpoint
+CREATE INDEX `job_runs_job_started` ON `job_runs` (`job`,`started_at`);

@@ -1,0 +1,267 @@
+/**
+ * The one source of truth for the shape of config.toml. `schemas/config.schema.json` is generated from
+ * this file (`npm run schema:config`); never edit that JSON by hand.
+ *
+ * Every section is optional and every key has a working default. Keys marked `secret` may only come from
+ * the environment (`MCB_<SECTION>_<KEY>` or `MCB_<SECTION>_<KEY>_FILE`), never from the file.
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration.ts';
+
+const duration = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .refine((v) => parseDuration(v) !== undefined, { message: 'expected a duration such as "90s", "15m", "4h", "1d"' })
+    .describe('duration: a number followed by ms, s, m, h, d or w (e.g. "4h", "1d", "1h30m")');
+
+const httpUrl = z.union([z.literal(''), z.url({ protocol: /^https?$/ })]);
+const cron = (def: string) => z.string().min(1).default(def).describe('cron expression (node-cron, 5 or 6 fields)');
+
+/** Keys that hold secrets: env-only, scrubbed from logs. `section.key` → description. */
+export const SECRET_KEYS: Record<string, string> = {
+  'wazo.service_username': 'Wazo service account username (confd, webhookd, events)',
+  'wazo.service_password': 'Wazo service account password',
+  'wazo.relay_username': 'Wazo relay user name',
+  'wazo.relay_password': 'Wazo relay user password',
+  'wazo.webhook_secret': 'secret path segment of the Wazo webhook URL',
+  'bridge.encryption_key': 'key that encrypts stored Wazo refresh tokens (32 bytes: base64 or 64 hex chars)',
+  'twenty.api_key': 'Twenty API key (Settings → APIs & Webhooks)',
+  'http.report_token': 'bearer token protecting GET /report (unset = /report off)',
+};
+
+const secret = () => z.string().min(1).optional();
+
+export const homeserverSection = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8008').describe('Client-Server API base URL'),
+    domain: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'expected a server name such as "example.org"')
+      .default('localhost')
+      .describe('server name: the part after ":" in user IDs'),
+  })
+  .prefault({});
+
+export const appserviceSection = z
+  .strictObject({
+    id: z.string().min(1).default('matrix-crm-bridge'),
+    url: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:29330').describe('where the homeserver reaches us'),
+    registration: z.string().min(1).default('./data/registration.yaml'),
+    bot_localpart: z
+      .string()
+      .regex(/^[a-z0-9._=\-/]+$/, 'expected a lower-case Matrix localpart')
+      .default('crmbridge'),
+    ghost_prefix: z
+      .string()
+      .regex(/^[a-z0-9._=\-/]+$/, 'expected a lower-case localpart prefix such as "wazo_"')
+      .default('wazo_'),
+  })
+  .prefault({});
+
+export const httpSection = z
+  .strictObject({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.int().min(0).max(65535).default(29330),
+    max_body_bytes: z.int().min(1024).default(8 * 1024 * 1024).describe('largest request body accepted (413 above)'),
+    report_token: secret(),
+  })
+  .prefault({});
+
+export const databaseSection = z
+  .strictObject({
+    url: z
+      .string()
+      .regex(/^sqlite:.+/, 'expected "sqlite:<path>" or "sqlite::memory:"')
+      .default('sqlite:./data/bridge.db'),
+  })
+  .prefault({});
+
+const permissionLevel = z.enum(['relay', 'user', 'admin']);
+
+export const bridgeSection = z
+  .strictObject({
+    relay: z.boolean().default(true),
+    permissions: z
+      .record(z.string(), permissionLevel)
+      .default({})
+      .describe('MXID, domain or "*" → relay | user | admin'),
+    double_puppet: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        registration: z.string().default('').describe('path of the second, non-exclusive registration for real users'),
+      })
+      .prefault({}),
+    media: z.boolean().default(false),
+    reactions: z.boolean().default(false),
+    public_media_url: httpUrl.default(''),
+    encryption_key: secret(),
+  })
+  .prefault({});
+
+export const wazoSection = z
+  .strictObject({
+    url: httpUrl.default('').describe('Wazo base URL; empty = Wazo part off'),
+    websocket_url: z.string().default('').describe('default derived: wss://<host>/api/websocketd/'),
+    events: z.enum(['websocket', 'webhook']).default('websocket'),
+    public_url: httpUrl.default('').describe('how Wazo reaches our webhook'),
+    manage_subscription: z.boolean().default(false),
+    client_id: z.string().min(1).default('matrix-crm-bridge'),
+    verify_tls: z.boolean().default(true),
+    tenant: z.string().default(''),
+    bridge_all_rooms: z.boolean().default(false),
+    reorder_window_ms: z.int().min(0).max(60_000).optional().describe('default 300 for webhook, 0 for websocket'),
+    service_username: secret(),
+    service_password: secret(),
+    relay_username: secret(),
+    relay_password: secret(),
+    webhook_secret: secret(),
+  })
+  .prefault({});
+
+export const whatsappSection = z
+  .strictObject({
+    ghost_pattern: z
+      .string()
+      .default('^@whatsapp_')
+      .refine(isRegex, { message: 'expected a valid regular expression' }),
+    bot_localpart: z.string().default('whatsappbot'),
+    own_numbers: z.array(z.string()).default([]).describe('the company’s own WhatsApp numbers (staff)'),
+  })
+  .prefault({});
+
+const syncAccount = z
+  .strictObject({
+    user_id: z.string().regex(/^@[^:]+:.+$/, 'expected a Matrix user ID such as "@agent:example.org"').optional(),
+    access_token_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name').optional(),
+    access_token_file: z.string().optional(),
+    appservice: z.boolean().default(false),
+  })
+  .refine((a) => a.appservice || (a.user_id && (a.access_token_env || a.access_token_file)), {
+    message: 'each account needs `appservice = true`, or `user_id` with `access_token_env` or `access_token_file`',
+  });
+
+export const syncSection = z
+  .strictObject({
+    accounts: z.array(syncAccount).default([]),
+    rooms: z
+      .strictObject({
+        channels: z.array(z.enum(['whatsapp', 'wazo', 'matrix'])).default(['whatsapp', 'wazo', 'matrix']),
+        include: z.array(z.string()).default([]).describe('explicit room IDs (empty = every room of the channels)'),
+        exclude: z.array(z.string()).default([]),
+      })
+      .prefault({}),
+    auto_join: z.boolean().default(false),
+    backfill_days: z.int().min(0).default(90).describe('first sync reads this far back (0 = everything)'),
+    max_events_per_room: z.int().min(0).default(0).describe('first sync stops after this many (0 = no limit)'),
+    page_size: z.int().min(1).max(1000).default(250),
+    conversation_gap: duration('24h'),
+    retention_days: z.int().min(0).default(0).describe('delete message text older than this (0 = keep)'),
+    staff: z.array(z.string()).default([]).describe('MXIDs or /regex/ of support staff'),
+  })
+  .prefault({});
+
+export const nlpSection = z
+  .strictObject({
+    languages: z.array(z.string().regex(/^[a-z]{2}$/, 'expected ISO 639-1 codes')).min(1).default(['en', 'fr']),
+    model_dir: z.string().default('./models'),
+    batch_size: z.int().min(1).default(1000),
+  })
+  .prefault({});
+
+export const twentySection = z
+  .strictObject({
+    url: httpUrl.default('').describe('Twenty base URL; empty = export off'),
+    api_key: secret(),
+    batch_size: z.int().min(1).max(200).default(60),
+    ops_per_minute: z.int().min(1).default(90),
+    enrich_people: z.boolean().default(false),
+    negative_threshold: z.number().min(-1).max(1).default(-0.3),
+    unanswered_after: duration('4h'),
+    task_due_after: duration('1d'),
+    close_resolved_tasks: z.boolean().default(true),
+    export_excerpts: z.boolean().default(true),
+    agents: z.record(z.string(), z.email()).default({}).describe('Matrix MXID → Twenty workspace member e-mail'),
+  })
+  .prefault({});
+
+export const jobsSection = z
+  .strictObject({
+    sync: cron('*/5 * * * *'),
+    classify: cron('*/5 * * * *'),
+    export: cron('*/15 * * * *'),
+    sync_enabled: z.boolean().default(true),
+    classify_enabled: z.boolean().default(true),
+    export_enabled: z.boolean().default(true),
+    timezone: z.string().default('UTC'),
+  })
+  .prefault({});
+
+export const loggingSection = z
+  .strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    format: z.enum(['json', 'pretty', 'auto']).default('auto'),
+  })
+  .prefault({});
+
+export const reportSection = z
+  .strictObject({
+    timezone: z
+      .string()
+      .default('UTC')
+      .refine(isTimeZone, { message: 'expected an IANA time zone such as "Europe/Paris"' }),
+  })
+  .prefault({});
+
+export const configSchema = z.strictObject({
+  homeserver: homeserverSection,
+  appservice: appserviceSection,
+  http: httpSection,
+  database: databaseSection,
+  bridge: bridgeSection,
+  wazo: wazoSection,
+  whatsapp: whatsappSection,
+  sync: syncSection,
+  nlp: nlpSection,
+  twenty: twentySection,
+  jobs: jobsSection,
+  logging: loggingSection,
+  report: reportSection,
+});
+
+export type SectionName = keyof typeof configSchema.shape;
+export const SECTION_NAMES = Object.keys(configSchema.shape) as SectionName[];
+
+/** The validated configuration, deeply frozen. Pass sections (`config.twenty`) to the code that needs them. */
+export type Config = DeepReadonly<z.output<typeof configSchema>> & { readonly source: ConfigSource };
+
+export interface ConfigSource {
+  /** Absolute path of the file read, or undefined when none existed and defaults were used. */
+  readonly file: string | undefined;
+}
+
+export type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+function isRegex(v: string): boolean {
+  try {
+    new RegExp(v);
+    return true;
+  } catch {
+    // An invalid pattern is a validation failure, reported by the refine message.
+    return false;
+  }
+}
+
+function isTimeZone(v: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: v });
+    return true;
+  } catch {
+    // Intl throws RangeError for unknown zones: a validation failure, reported by the refine message.
+    return false;
+  }
+}

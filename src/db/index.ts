@@ -1,0 +1,22 @@
+export {
+  applyMigrations,
+  type DatabaseHandle,
+  type Db,
+  MIGRATIONS_FOLDER,
+  type OpenOptions,
+  openDatabase,
+  type Schema,
+  sqlitePath,
+  transaction,
+} from './client.ts';
+export {
+  finishJobRun,
+  type JobCounts,
+  type JobRunRecord,
+  type JobTrigger,
+  lastJobRun,
+  latestJobRuns,
+  recordJobRun,
+  startJobRun,
+} from './job-runs.ts';
+export * as tables from './schema/index.ts';

@@ -1,0 +1,112 @@
+/**
+ * Owner: src/sync (stage 1). Room history read through the Client-Server API, customers, and the
+ * conversation segments with their support metrics. classify and export only read these tables.
+ *
+ * Column names here are a contract with the classify and export stages: add columns, never rename.
+ */
+import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+export const CHANNELS = ['whatsapp', 'wazo', 'matrix'] as const;
+export type Channel = (typeof CHANNELS)[number];
+export const CONVERSATION_STATUSES = ['OPEN', 'WAITING_ON_CUSTOMER', 'RESOLVED'] as const;
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+export const SENDER_ROLES = ['customer', 'staff', 'bot'] as const;
+export type SenderRole = (typeof SENDER_ROLES)[number];
+
+/** A person on the customer side. `key` is stable: `tel:+E164`, `wazo:<user uuid>` or `mxid:@user:hs`. */
+export const customers = sqliteTable('customers', {
+  key: text('key').primaryKey(),
+  channel: text('channel', { enum: CHANNELS }).notNull(),
+  phone: text('phone'),
+  mxid: text('mxid'),
+  name: text('name'),
+  email: text('email'),
+  wazoUserUuid: text('wazo_user_uuid'),
+  /** WhatsApp LID digits (never a phone number). */
+  waLid: text('wa_lid'),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const historyRooms = sqliteTable('history_rooms', {
+  roomId: text('room_id').primaryKey(),
+  channel: text('channel', { enum: CHANNELS }).notNull(),
+  name: text('name'),
+  isDirect: integer('is_direct', { mode: 'boolean' }).notNull().default(false),
+  encrypted: integer('encrypted', { mode: 'boolean' }).notNull().default(false),
+  /** m.bridge content.channel.id (WhatsApp JID, Wazo room uuid), when bridged. */
+  remoteChannelId: text('remote_channel_id'),
+  customerKey: text('customer_key'),
+  /** Set when the customer of a WhatsApp room has no phone number we could find. */
+  noPhoneNumber: integer('no_phone_number', { mode: 'boolean' }).notNull().default(false),
+  lastSyncedAt: integer('last_synced_at'),
+});
+
+export const historyEvents = sqliteTable(
+  'history_events',
+  {
+    eventId: text('event_id').primaryKey(),
+    roomId: text('room_id').notNull(),
+    sender: text('sender').notNull(),
+    senderRole: text('sender_role', { enum: SENDER_ROLES }).notNull(),
+    /** `m.room.message`, `m.room.encrypted`, ... */
+    type: text('type').notNull(),
+    msgtype: text('msgtype'),
+    /** Current text (latest edit applied); null once redacted or past retention. */
+    body: text('body'),
+    formattedBody: text('formatted_body'),
+    ts: integer('ts').notNull(),
+    replyTo: text('reply_to'),
+    threadRoot: text('thread_root'),
+    editedAt: integer('edited_at'),
+    redacted: integer('redacted', { mode: 'boolean' }).notNull().default(false),
+    reactionCount: integer('reaction_count').notNull().default(0),
+    encrypted: integer('encrypted', { mode: 'boolean' }).notNull().default(false),
+    /** The conversation segment it belongs to (conversations.id), set when segments are computed. */
+    conversationId: text('conversation_id'),
+  },
+  (t) => [index('history_events_room_ts').on(t.roomId, t.ts), index('history_events_conversation').on(t.conversationId)],
+);
+
+/** Conversation segments of a room, split by an idle gap, with the metrics support leads ask for. */
+export const conversations = sqliteTable(
+  'conversations',
+  {
+    /** `<room id>#<segment start ms>`: also the export's conversationKey. */
+    id: text('id').primaryKey(),
+    roomId: text('room_id').notNull(),
+    channel: text('channel', { enum: CHANNELS }).notNull(),
+    customerKey: text('customer_key'),
+    startedAt: integer('started_at').notNull(),
+    lastMessageAt: integer('last_message_at').notNull(),
+    messageCount: integer('message_count').notNull(),
+    customerMessageCount: integer('customer_message_count').notNull(),
+    agentMessageCount: integer('agent_message_count').notNull(),
+    firstResponseSeconds: real('first_response_seconds'),
+    meanResponseSeconds: real('mean_response_seconds'),
+    resolutionSeconds: real('resolution_seconds'),
+    status: text('status', { enum: CONVERSATION_STATUSES }).notNull(),
+    /** JSON array of staff MXIDs who spoke in the segment. */
+    agents: text('agents').notNull().default('[]'),
+    encrypted: integer('encrypted', { mode: 'boolean' }).notNull().default(false),
+    /** Bumped whenever the segment's messages or metrics change; classify/export compare it. */
+    revision: integer('revision').notNull().default(1),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('conversations_room').on(t.roomId), index('conversations_customer').on(t.customerKey)],
+);
+
+/** Pagination progress per room: committed in the same transaction as the events it covers. */
+export const syncCursors = sqliteTable(
+  'sync_cursors',
+  {
+    roomId: text('room_id').notNull(),
+    account: text('account').notNull(),
+    /** Token to continue a backward (first) walk from; null once the start (or the backfill bound) is reached. */
+    backwardToken: text('backward_token'),
+    backfillDone: integer('backfill_done', { mode: 'boolean' }).notNull().default(false),
+    /** Token to read newer events from (dir=f). */
+    forwardToken: text('forward_token'),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.account] })],
+);

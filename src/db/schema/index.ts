@@ -1,0 +1,4 @@
+// Table definitions, one file per owning module. Re-exported here for drizzle and drizzle-kit.
+export * from './classification.ts';
+export * from './history.ts';
+export * from './jobs.ts';

@@ -1,0 +1,2 @@
+export { type AppDeps, createApp, errorBody } from './app.ts';
+export { type RunningServer, startServer } from './server.ts';
