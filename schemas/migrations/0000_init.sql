@@ -32,6 +32,29 @@ CREATE TABLE `message_classifications` (
 );
 --> statement-breakpoint
 CREATE INDEX `message_classifications_version` ON `message_classifications` (`model_version`);--> statement-breakpoint
+CREATE TABLE `crm_links` (
+	`kind` text NOT NULL,
+	`local_key` text NOT NULL,
+	`twenty_id` text NOT NULL,
+	`content_hash` text NOT NULL,
+	`status` text NOT NULL,
+	`error` text,
+	`match_email` text,
+	`match_phone` text,
+	`state` text,
+	`exported_at` integer NOT NULL,
+	PRIMARY KEY(`kind`, `local_key`)
+);
+--> statement-breakpoint
+CREATE INDEX `crm_links_twenty_id` ON `crm_links` (`twenty_id`);--> statement-breakpoint
+CREATE INDEX `crm_links_match_email` ON `crm_links` (`match_email`);--> statement-breakpoint
+CREATE INDEX `crm_links_match_phone` ON `crm_links` (`match_phone`);--> statement-breakpoint
+CREATE TABLE `crm_state` (
+	`key` text PRIMARY KEY NOT NULL,
+	`value` text NOT NULL,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `conversations` (
 	`id` text PRIMARY KEY NOT NULL,
 	`room_id` text NOT NULL,

@@ -29,7 +29,8 @@ export const UUIDScalar = new GraphQLScalarType({
   name: 'UUID',
   serialize: (v) => v,
   parseValue: (v) => {
-    if (!isUuidV1to5(v)) throw new GraphQLError(`Invalid UUID: ${String(v)}`, { extensions: { code: 'BAD_USER_INPUT' } });
+    if (!isUuidV1to5(v))
+      throw new GraphQLError(`Invalid UUID: ${String(v)}`, { extensions: { code: 'BAD_USER_INPUT' } });
     return v;
   },
   parseLiteral: (ast) => {
@@ -80,14 +81,23 @@ const StringFilter = new GraphQLInputObjectType({
 });
 const FloatFilter = new GraphQLInputObjectType({
   name: 'FloatFilter',
-  fields: Object.fromEntries(['eq', 'neq', 'gt', 'gte', 'lt', 'lte'].map((k) => [k, { type: GraphQLFloat }]).concat([
-    ['in', { type: new GraphQLList(new GraphQLNonNull(GraphQLFloat)) }],
-    ['is', { type: GraphQLString }],
-  ])),
+  fields: Object.fromEntries(
+    ['eq', 'neq', 'gt', 'gte', 'lt', 'lte']
+      .map((k) => [k, { type: GraphQLFloat }])
+      .concat([
+        ['in', { type: new GraphQLList(new GraphQLNonNull(GraphQLFloat)) }],
+        ['is', { type: GraphQLString }],
+      ]),
+  ),
 });
 const UUIDFilter = new GraphQLInputObjectType({
   name: 'UUIDFilter',
-  fields: { eq: { type: UUIDScalar }, neq: { type: UUIDScalar }, in: { type: new GraphQLList(new GraphQLNonNull(UUIDScalar)) }, is: { type: GraphQLString } },
+  fields: {
+    eq: { type: UUIDScalar },
+    neq: { type: UUIDScalar },
+    in: { type: new GraphQLList(new GraphQLNonNull(UUIDScalar)) },
+    is: { type: GraphQLString },
+  },
 });
 const DateFilter = new GraphQLInputObjectType({
   name: 'DateFilter',
@@ -106,7 +116,12 @@ const PageInfo = new GraphQLObjectType({
 /** Hook the server installs to count one rate-limit token per root field and to inject failures. */
 export type RootGuard = (rootField: string) => void;
 
-export function buildCoreSchema(objects: FakeObject[], store: RecordStore, version: TwentyVersion, guard: RootGuard): GraphQLSchema {
+export function buildCoreSchema(
+  objects: FakeObject[],
+  store: RecordStore,
+  version: TwentyVersion,
+  guard: RootGuard,
+): GraphQLSchema {
   const composites: Record<string, Composite> = {
     FULL_NAME: composite('FullName', { firstName: 'string', lastName: 'string' }),
     EMAILS: composite('Emails', { primaryEmail: 'string', additionalEmails: 'strings' }),
@@ -117,9 +132,14 @@ export function buildCoreSchema(objects: FakeObject[], store: RecordStore, versi
       additionalPhones: 'json',
     }),
     LINKS: composite('Links', { primaryLinkUrl: 'string', primaryLinkLabel: 'string', secondaryLinks: 'json' }),
-    [version === '2.x' ? 'RICH_TEXT' : 'RICH_TEXT_V2']: composite('RichTextV2', { blocknote: 'string', markdown: 'string' }),
+    [version === '2.x' ? 'RICH_TEXT' : 'RICH_TEXT_V2']: composite('RichTextV2', {
+      blocknote: 'string',
+      markdown: 'string',
+    }),
   };
-  const scalarOf = (f: FakeField): { out: GraphQLOutputType & GraphQLInputType; filter?: GraphQLInputObjectType } | undefined => {
+  const scalarOf = (
+    f: FakeField,
+  ): { out: GraphQLOutputType & GraphQLInputType; filter?: GraphQLInputObjectType } | undefined => {
     switch (f.type) {
       case 'TEXT':
       case 'SELECT':
@@ -221,10 +241,17 @@ export function buildCoreSchema(objects: FakeObject[], store: RecordStore, versi
     });
     const CreateInput = new GraphQLInputObjectType({ name: `${T}CreateInput`, fields: createFields });
     const UpdateInput = new GraphQLInputObjectType({ name: `${T}UpdateInput`, fields: createFields });
-    const Edge = new GraphQLObjectType({ name: `${T}Edge`, fields: { node: { type: out }, cursor: { type: GraphQLString } } });
+    const Edge = new GraphQLObjectType({
+      name: `${T}Edge`,
+      fields: { node: { type: out }, cursor: { type: GraphQLString } },
+    });
     const Connection = new GraphQLObjectType({
       name: `${T}Connection`,
-      fields: { edges: { type: new GraphQLList(new GraphQLNonNull(Edge)) }, pageInfo: { type: PageInfo }, totalCount: { type: GraphQLInt } },
+      fields: {
+        edges: { type: new GraphQLList(new GraphQLNonNull(Edge)) },
+        pageInfo: { type: PageInfo },
+        totalCount: { type: GraphQLInt },
+      },
     });
     const guarded =
       <A>(name: string, fn: (args: A) => unknown) =>
@@ -234,26 +261,38 @@ export function buildCoreSchema(objects: FakeObject[], store: RecordStore, versi
       };
     query[obj.namePlural] = {
       type: Connection,
-      args: { filter: { type: Filter }, orderBy: { type: JSONScalar }, first: { type: GraphQLInt }, after: { type: GraphQLString }, offset: { type: GraphQLInt } },
-      resolve: guarded(obj.namePlural, (a: { filter?: Record<string, unknown>; first?: number; after?: string; offset?: number }) => {
-        const all = store.find(obj, a.filter);
-        const start = a.after ? Number(Buffer.from(a.after, 'base64url').toString()) + 1 : (a.offset ?? 0);
-        const size = Math.min(a.first ?? store.maxRecords, store.maxRecords);
-        const page = all.slice(start, start + size);
-        return {
-          edges: page.map((node, i) => ({ node, cursor: Buffer.from(String(start + i)).toString('base64url') })),
-          pageInfo: {
-            hasNextPage: start + size < all.length,
-            hasPreviousPage: start > 0,
-            endCursor: page.length ? Buffer.from(String(start + page.length - 1)).toString('base64url') : null,
-          },
-          totalCount: all.length,
-        };
-      }),
+      args: {
+        filter: { type: Filter },
+        orderBy: { type: JSONScalar },
+        first: { type: GraphQLInt },
+        after: { type: GraphQLString },
+        offset: { type: GraphQLInt },
+      },
+      resolve: guarded(
+        obj.namePlural,
+        (a: { filter?: Record<string, unknown>; first?: number; after?: string; offset?: number }) => {
+          const all = store.find(obj, a.filter);
+          const start = a.after ? Number(Buffer.from(a.after, 'base64url').toString()) + 1 : (a.offset ?? 0);
+          const size = Math.min(a.first ?? store.maxRecords, store.maxRecords);
+          const page = all.slice(start, start + size);
+          return {
+            edges: page.map((node, i) => ({ node, cursor: Buffer.from(String(start + i)).toString('base64url') })),
+            pageInfo: {
+              hasNextPage: start + size < all.length,
+              hasPreviousPage: start > 0,
+              endCursor: page.length ? Buffer.from(String(start + page.length - 1)).toString('base64url') : null,
+            },
+            totalCount: all.length,
+          };
+        },
+      ),
     };
     mutation[`create${P}`] = {
       type: new GraphQLList(new GraphQLNonNull(out)),
-      args: { data: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(CreateInput))) }, upsert: { type: GraphQLBoolean } },
+      args: {
+        data: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(CreateInput))) },
+        upsert: { type: GraphQLBoolean },
+      },
       resolve: guarded(`create${P}`, (a: { data: Record<string, unknown>[]; upsert?: boolean }) =>
         store.createMany(obj, a.data, a.upsert ?? false),
       ),
@@ -261,24 +300,36 @@ export function buildCoreSchema(objects: FakeObject[], store: RecordStore, versi
     mutation[`create${T}`] = {
       type: out,
       args: { data: { type: new GraphQLNonNull(CreateInput) }, upsert: { type: GraphQLBoolean } },
-      resolve: guarded(`create${T}`, (a: { data: Record<string, unknown>; upsert?: boolean }) => store.createMany(obj, [a.data], a.upsert ?? false)[0]),
+      resolve: guarded(
+        `create${T}`,
+        (a: { data: Record<string, unknown>; upsert?: boolean }) =>
+          store.createMany(obj, [a.data], a.upsert ?? false)[0],
+      ),
     };
     mutation[`update${T}`] = {
       type: out,
       args: { id: { type: new GraphQLNonNull(UUIDScalar) }, data: { type: new GraphQLNonNull(UpdateInput) } },
-      resolve: guarded(`update${T}`, (a: { id: string; data: Record<string, unknown> }) => store.update(obj, a.id, a.data)),
+      resolve: guarded(`update${T}`, (a: { id: string; data: Record<string, unknown> }) =>
+        store.update(obj, a.id, a.data),
+      ),
     };
     mutation[`delete${T}`] = {
       type: out,
       args: { id: { type: new GraphQLNonNull(UUIDScalar) } },
-      resolve: guarded(`delete${T}`, (a: { id: string }) => store.softDelete(obj, store.find(obj, { id: { eq: a.id } }))[0] ?? null),
+      resolve: guarded(
+        `delete${T}`,
+        (a: { id: string }) => store.softDelete(obj, store.find(obj, { id: { eq: a.id } }))[0] ?? null,
+      ),
     };
     mutation[`delete${P}`] = {
       type: new GraphQLList(new GraphQLNonNull(out)),
       args: { filter: { type: new GraphQLNonNull(Filter) } },
       resolve: guarded(`delete${P}`, (a: { filter: Record<string, unknown> }) => {
         const rows = store.find(obj, a.filter);
-        if (rows.length > 100) throw new GraphQLError('Maximum number of affected records is 100', { extensions: { code: 'BAD_USER_INPUT' } });
+        if (rows.length > 100)
+          throw new GraphQLError('Maximum number of affected records is 100', {
+            extensions: { code: 'BAD_USER_INPUT' },
+          });
         return store.softDelete(obj, rows);
       }),
     };

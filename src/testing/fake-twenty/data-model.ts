@@ -58,7 +58,12 @@ export function makeField(name: string, type: string, extra: Partial<FakeField> 
   };
 }
 
-function object(nameSingular: string, namePlural: string, fields: FakeField[], extra: Partial<FakeObject> = {}): FakeObject {
+function object(
+  nameSingular: string,
+  namePlural: string,
+  fields: FakeField[],
+  extra: Partial<FakeObject> = {},
+): FakeObject {
   const label = nameSingular[0].toUpperCase() + nameSingular.slice(1);
   return {
     id: randomUUID(),

@@ -8,9 +8,31 @@ import { type FakeField, type FakeObject, makeField, type TwentyVersion } from '
 import { JSONScalar, UUIDScalar } from './core-schema.ts';
 
 const FIELD_TYPES = [
-  'TEXT', 'NUMBER', 'NUMERIC', 'BOOLEAN', 'DATE', 'DATE_TIME', 'UUID', 'SELECT', 'MULTI_SELECT', 'RATING', 'CURRENCY',
-  'FULL_NAME', 'EMAILS', 'PHONES', 'LINKS', 'ADDRESS', 'ARRAY', 'RAW_JSON', 'RICH_TEXT', 'ACTOR', 'FILES', 'POSITION',
-  'TS_VECTOR', 'RELATION', 'MORPH_RELATION',
+  'TEXT',
+  'NUMBER',
+  'NUMERIC',
+  'BOOLEAN',
+  'DATE',
+  'DATE_TIME',
+  'UUID',
+  'SELECT',
+  'MULTI_SELECT',
+  'RATING',
+  'CURRENCY',
+  'FULL_NAME',
+  'EMAILS',
+  'PHONES',
+  'LINKS',
+  'ADDRESS',
+  'ARRAY',
+  'RAW_JSON',
+  'RICH_TEXT',
+  'ACTOR',
+  'FILES',
+  'POSITION',
+  'TS_VECTOR',
+  'RELATION',
+  'MORPH_RELATION',
 ];
 
 function sdl(version: TwentyVersion): string {
@@ -58,10 +80,19 @@ export interface MetadataHost {
   guard(rootField: string): void;
 }
 
-export function buildMetadataSchema(version: TwentyVersion, host: MetadataHost): { schema: GraphQLSchema; root: Record<string, unknown> } {
+export function buildMetadataSchema(
+  version: TwentyVersion,
+  host: MetadataHost,
+): { schema: GraphQLSchema; root: Record<string, unknown> } {
   const schema = buildSchema(sdl(version));
-  Object.assign(schema.getType('UUID') as object, { parseValue: UUIDScalar.parseValue, serialize: UUIDScalar.serialize });
-  Object.assign(schema.getType('JSON') as object, { parseValue: JSONScalar.parseValue, serialize: JSONScalar.serialize });
+  Object.assign(schema.getType('UUID') as object, {
+    parseValue: UUIDScalar.parseValue,
+    serialize: UUIDScalar.serialize,
+  });
+  Object.assign(schema.getType('JSON') as object, {
+    parseValue: JSONScalar.parseValue,
+    serialize: JSONScalar.serialize,
+  });
   const byId = (id: string) => host.objects.find((o) => o.id === id);
   const fieldOut = (owner: FakeObject, f: FakeField) => {
     const target = f.relation ? host.objects.find((o) => o.nameSingular === f.relation?.targetObject) : undefined;
@@ -96,9 +127,21 @@ export function buildMetadataSchema(version: TwentyVersion, host: MetadataHost):
     },
     createOneObject: (args: { input: { object: Record<string, unknown> } }) => {
       host.guard('createOneObject');
-      const input = args.input.object as { nameSingular: string; namePlural: string; labelSingular: string; labelPlural: string; icon?: string; description?: string; skipNameField?: boolean };
+      const input = args.input.object as {
+        nameSingular: string;
+        namePlural: string;
+        labelSingular: string;
+        labelPlural: string;
+        icon?: string;
+        description?: string;
+        skipNameField?: boolean;
+      };
       if (!NAME.test(input.nameSingular) || !NAME.test(input.namePlural)) throw badInput('Name should be in camelCase');
-      if (host.objects.some((o) => [o.nameSingular, o.namePlural].some((n) => n === input.nameSingular || n === input.namePlural))) {
+      if (
+        host.objects.some((o) =>
+          [o.nameSingular, o.namePlural].some((n) => n === input.nameSingular || n === input.namePlural),
+        )
+      ) {
         throw badInput(`Object already exists: ${input.nameSingular}`);
       }
       const fields = input.skipNameField ? [] : [makeField('name', 'TEXT', { label: 'Name' })];
@@ -122,17 +165,30 @@ export function buildMetadataSchema(version: TwentyVersion, host: MetadataHost):
     createOneField: (args: { input: { field: Record<string, unknown> } }) => {
       host.guard('createOneField');
       const input = args.input.field as {
-        objectMetadataId: string; type: string; name: string; label: string; isUnique?: boolean; isNullable?: boolean;
-        options?: { value: string }[]; settings?: unknown;
-        relationCreationPayload?: { type: 'MANY_TO_ONE' | 'ONE_TO_MANY'; targetObjectMetadataId: string; targetFieldLabel: string; targetFieldName?: string };
+        objectMetadataId: string;
+        type: string;
+        name: string;
+        label: string;
+        isUnique?: boolean;
+        isNullable?: boolean;
+        options?: { value: string }[];
+        settings?: unknown;
+        relationCreationPayload?: {
+          type: 'MANY_TO_ONE' | 'ONE_TO_MANY';
+          targetObjectMetadataId: string;
+          targetFieldLabel: string;
+          targetFieldName?: string;
+        };
       };
       const owner = byId(input.objectMetadataId);
       if (!owner) throw new GraphQLError('Object metadata not found', { extensions: { code: 'NOT_FOUND' } });
       if (!NAME.test(input.name)) throw badInput('Name should be in camelCase');
       if (owner.fields.some((f) => f.name === input.name)) throw badInput(`Field already exists: ${input.name}`);
       if (input.type === 'SELECT' || input.type === 'MULTI_SELECT') {
-        if (!Array.isArray(input.options) || input.options.length === 0) throw badInput('Options are required for select fields');
-        for (const o of input.options) if (!SELECT_VALUE.test(o.value)) throw badInput(`Invalid option value ${o.value}`);
+        if (!Array.isArray(input.options) || input.options.length === 0)
+          throw badInput('Options are required for select fields');
+        for (const o of input.options)
+          if (!SELECT_VALUE.test(o.value)) throw badInput(`Invalid option value ${o.value}`);
       }
       if (version === '2.x' && input.type === 'RICH_TEXT_V2') throw badInput('Unknown field type RICH_TEXT_V2');
       const field = makeField(input.name, input.type, {
@@ -154,7 +210,11 @@ export function buildMetadataSchema(version: TwentyVersion, host: MetadataHost):
           makeField(inverseName, 'RELATION', {
             label: p.targetFieldLabel,
             isCustom: true,
-            relation: { type: p.type === 'MANY_TO_ONE' ? 'ONE_TO_MANY' : 'MANY_TO_ONE', targetObject: owner.nameSingular, targetField: input.name },
+            relation: {
+              type: p.type === 'MANY_TO_ONE' ? 'ONE_TO_MANY' : 'MANY_TO_ONE',
+              targetObject: owner.nameSingular,
+              targetField: input.name,
+            },
           }),
         );
       }

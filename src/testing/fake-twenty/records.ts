@@ -37,7 +37,8 @@ function uniqueKeys(obj: FakeObject, row: Record<string, unknown>): string[] {
 
 function normalisePhones(value: Record<string, unknown>): Record<string, unknown> {
   const number = value.primaryPhoneNumber;
-  if (typeof number !== 'string' || number === '') return { ...value, additionalPhones: value.additionalPhones ?? null };
+  if (typeof number !== 'string' || number === '')
+    return { ...value, additionalPhones: value.additionalPhones ?? null };
   const calling = typeof value.primaryPhoneCallingCode === 'string' ? value.primaryPhoneCallingCode : '';
   const text = number.startsWith('+') ? number : `${calling.startsWith('+') ? calling : `+${calling}`}${number}`;
   const parsed = parsePhoneNumberFromString(text);
@@ -86,6 +87,8 @@ function transformValue(field: FakeField, value: unknown): unknown {
 export class RecordStore {
   readonly rows = new Map<string, Map<string, RecordRow>>();
   maxRecords: number;
+  /** Test hook: a message for a record the server should refuse (fails the whole createMany). */
+  reject: ((objectName: string, data: Record<string, unknown>) => string | undefined) | undefined;
   private readonly now: () => number;
 
   constructor(opts: { maxRecords: number; now: () => number }) {
@@ -120,6 +123,10 @@ export class RecordStore {
   createMany(obj: FakeObject, data: Record<string, unknown>[], upsert: boolean): RecordRow[] {
     if (data.length > this.maxRecords) throw badInput(`Maximum number of records to upsert is ${this.maxRecords}`);
     const table = this.table(obj);
+    for (const d of data) {
+      const reason = this.reject?.(obj.nameSingular, d);
+      if (reason) throw badInput(reason);
+    }
     const transformed = data.map((d) => this.transform(obj, d));
     const plan: { existing: RecordRow | undefined; values: Record<string, unknown> }[] = [];
     const claimed = new Set<string>();
@@ -147,7 +154,13 @@ export class RecordStore {
         Object.assign(existing, values, { id: existing.id, deletedAt: null, updatedAt: at });
         return existing;
       }
-      const row: RecordRow = { createdAt: at, updatedAt: at, ...values, id: (values.id as string) ?? randomUUID(), deletedAt: null };
+      const row: RecordRow = {
+        createdAt: at,
+        updatedAt: at,
+        ...values,
+        id: (values.id as string) ?? randomUUID(),
+        deletedAt: null,
+      };
       table.set(row.id, row);
       return row;
     });
@@ -235,7 +248,12 @@ function compare(value: unknown, ops: Record<string, unknown>): boolean {
         break;
       case 'like':
       case 'ilike': {
-        const re = new RegExp(`^${String(arg).replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*')}$`, 'i');
+        const re = new RegExp(
+          `^${String(arg)
+            .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+            .replace(/%/g, '.*')}$`,
+          'i',
+        );
         if (typeof v !== 'string' || !re.test(v)) return false;
         break;
       }

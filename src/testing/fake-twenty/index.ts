@@ -1,0 +1,3 @@
+export type { FakeObject, TwentyVersion } from './data-model.ts';
+export { isUuidV1to5, type RecordRow } from './records.ts';
+export { type FailureKind, FakeTwenty, type FakeTwentyOptions, type RecordedRequest } from './server.ts';
