@@ -89,6 +89,17 @@ CREATE TABLE `customers` (
 	`updated_at` integer NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `history_edits` (
+	`event_id` text PRIMARY KEY NOT NULL,
+	`room_id` text NOT NULL,
+	`target_event_id` text NOT NULL,
+	`sender` text NOT NULL,
+	`ts` integer NOT NULL,
+	`body` text,
+	`formatted_body` text
+);
+--> statement-breakpoint
+CREATE INDEX `history_edits_target` ON `history_edits` (`target_event_id`);--> statement-breakpoint
 CREATE TABLE `history_events` (
 	`event_id` text PRIMARY KEY NOT NULL,
 	`room_id` text NOT NULL,
@@ -110,6 +121,48 @@ CREATE TABLE `history_events` (
 --> statement-breakpoint
 CREATE INDEX `history_events_room_ts` ON `history_events` (`room_id`,`ts`);--> statement-breakpoint
 CREATE INDEX `history_events_conversation` ON `history_events` (`conversation_id`);--> statement-breakpoint
+CREATE TABLE `history_memberships` (
+	`event_id` text PRIMARY KEY NOT NULL,
+	`room_id` text NOT NULL,
+	`user_id` text NOT NULL,
+	`sender` text NOT NULL,
+	`membership` text NOT NULL,
+	`display_name` text,
+	`reason` text,
+	`ts` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `history_memberships_room` ON `history_memberships` (`room_id`,`user_id`);--> statement-breakpoint
+CREATE TABLE `history_participants` (
+	`room_id` text NOT NULL,
+	`user_id` text NOT NULL,
+	`role` text NOT NULL,
+	`customer_key` text,
+	`display_name` text,
+	PRIMARY KEY(`room_id`, `user_id`)
+);
+--> statement-breakpoint
+CREATE INDEX `history_participants_customer` ON `history_participants` (`customer_key`);--> statement-breakpoint
+CREATE TABLE `history_reactions` (
+	`event_id` text PRIMARY KEY NOT NULL,
+	`room_id` text NOT NULL,
+	`target_event_id` text NOT NULL,
+	`sender` text NOT NULL,
+	`key` text,
+	`ts` integer NOT NULL,
+	`redacted` integer DEFAULT false NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `history_reactions_target` ON `history_reactions` (`target_event_id`);--> statement-breakpoint
+CREATE TABLE `history_redactions` (
+	`event_id` text PRIMARY KEY NOT NULL,
+	`room_id` text NOT NULL,
+	`target_event_id` text NOT NULL,
+	`sender` text NOT NULL,
+	`ts` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `history_redactions_target` ON `history_redactions` (`target_event_id`);--> statement-breakpoint
 CREATE TABLE `history_rooms` (
 	`room_id` text PRIMARY KEY NOT NULL,
 	`channel` text NOT NULL,
@@ -119,7 +172,11 @@ CREATE TABLE `history_rooms` (
 	`remote_channel_id` text,
 	`customer_key` text,
 	`no_phone_number` integer DEFAULT false NOT NULL,
-	`last_synced_at` integer
+	`last_synced_at` integer,
+	`wa_receiver` text,
+	`account` text,
+	`encrypted_event_count` integer DEFAULT 0 NOT NULL,
+	`last_error` text
 );
 --> statement-breakpoint
 CREATE TABLE `sync_cursors` (
@@ -128,6 +185,8 @@ CREATE TABLE `sync_cursors` (
 	`backward_token` text,
 	`backfill_done` integer DEFAULT false NOT NULL,
 	`forward_token` text,
+	`backfill_count` integer DEFAULT 0 NOT NULL,
+	`gap_token` text,
 	`updated_at` integer NOT NULL,
 	PRIMARY KEY(`room_id`, `account`)
 );

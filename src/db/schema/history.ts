@@ -39,6 +39,14 @@ export const historyRooms = sqliteTable('history_rooms', {
   /** Set when the customer of a WhatsApp room has no phone number we could find. */
   noPhoneNumber: integer('no_phone_number', { mode: 'boolean' }).notNull().default(false),
   lastSyncedAt: integer('last_synced_at'),
+  /** WhatsApp: the bridged login's own number (`fi.mau.receiver`), digits only; its ghost is staff. */
+  waReceiver: text('wa_receiver'),
+  /** The sync account that reads this room (rooms seen by several accounts are read once). */
+  account: text('account'),
+  /** Number of `m.room.encrypted` events stored (content not available). */
+  encryptedEventCount: integer('encrypted_event_count').notNull().default(0),
+  /** Last error of this room's sync, cleared on success. */
+  lastError: text('last_error'),
 });
 
 export const historyEvents = sqliteTable(
@@ -106,7 +114,84 @@ export const syncCursors = sqliteTable(
     backfillDone: integer('backfill_done', { mode: 'boolean' }).notNull().default(false),
     /** Token to read newer events from (dir=f). */
     forwardToken: text('forward_token'),
+    /** Events stored by the backward walk so far (bounded by `[sync] max_events_per_room`). */
+    backfillCount: integer('backfill_count').notNull().default(0),
+    /** Set when a gap was detected (the forward token was refused): walk back from here to the newest known event. */
+    gapToken: text('gap_token'),
     updatedAt: integer('updated_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.roomId, t.account] })],
+);
+
+/** Every edit (`m.replace`) seen, so the history of a message is kept while `history_events.body` holds the newest. */
+export const historyEdits = sqliteTable(
+  'history_edits',
+  {
+    eventId: text('event_id').primaryKey(),
+    roomId: text('room_id').notNull(),
+    targetEventId: text('target_event_id').notNull(),
+    sender: text('sender').notNull(),
+    ts: integer('ts').notNull(),
+    /** `m.new_content` body; null once the edit or its target is redacted or past retention. */
+    body: text('body'),
+    formattedBody: text('formatted_body'),
+  },
+  (t) => [index('history_edits_target').on(t.targetEventId)],
+);
+
+/** Reactions (`m.annotation`): `history_events.reaction_count` is the number of live rows per target. */
+export const historyReactions = sqliteTable(
+  'history_reactions',
+  {
+    eventId: text('event_id').primaryKey(),
+    roomId: text('room_id').notNull(),
+    targetEventId: text('target_event_id').notNull(),
+    sender: text('sender').notNull(),
+    key: text('key'),
+    ts: integer('ts').notNull(),
+    redacted: integer('redacted', { mode: 'boolean' }).notNull().default(false),
+  },
+  (t) => [index('history_reactions_target').on(t.targetEventId)],
+);
+
+/** Redactions seen, kept so a target that arrives later (backward paging) is redacted on insert too. */
+export const historyRedactions = sqliteTable(
+  'history_redactions',
+  {
+    eventId: text('event_id').primaryKey(),
+    roomId: text('room_id').notNull(),
+    targetEventId: text('target_event_id').notNull(),
+    sender: text('sender').notNull(),
+    ts: integer('ts').notNull(),
+  },
+  (t) => [index('history_redactions_target').on(t.targetEventId)],
+);
+
+/** Membership changes (`m.room.member`): who was in the room when, and earlier ghost MXIDs (LID migration). */
+export const historyMemberships = sqliteTable(
+  'history_memberships',
+  {
+    eventId: text('event_id').primaryKey(),
+    roomId: text('room_id').notNull(),
+    userId: text('user_id').notNull(),
+    sender: text('sender').notNull(),
+    membership: text('membership').notNull(),
+    displayName: text('display_name'),
+    reason: text('reason'),
+    ts: integer('ts').notNull(),
+  },
+  (t) => [index('history_memberships_room').on(t.roomId, t.userId)],
+);
+
+/** Who is who in a room: the role of each member and, for the customer side, the customer they map to. */
+export const historyParticipants = sqliteTable(
+  'history_participants',
+  {
+    roomId: text('room_id').notNull(),
+    userId: text('user_id').notNull(),
+    role: text('role', { enum: SENDER_ROLES }).notNull(),
+    customerKey: text('customer_key'),
+    displayName: text('display_name'),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.userId] }), index('history_participants_customer').on(t.customerKey)],
 );
