@@ -2,4 +2,7 @@
 import { runExport } from '../src/crm/index.ts';
 import type { JobDefinition } from './job.ts';
 
-export const exportJob: JobDefinition = { name: 'export', run: (ctx) => runExport(ctx, { setup: false, dryRun: false }) };
+export const exportJob: JobDefinition = {
+  name: 'export',
+  run: (ctx) => runExport(ctx, { setup: false, dryRun: false }),
+};

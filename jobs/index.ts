@@ -33,7 +33,12 @@ export function startScheduler(
   const m = jobMetrics(metrics);
   const jobs = defs.map((def) => {
     const enabled = config.jobs[`${def.name}_enabled`] && (def.name !== 'export' || config.twenty.url !== '');
-    return scheduleJob(def, config.jobs[def.name], { timezone: config.jobs.timezone, enabled, makeContext, metrics: m });
+    return scheduleJob(def, config.jobs[def.name], {
+      timezone: config.jobs.timezone,
+      enabled,
+      makeContext,
+      metrics: m,
+    });
   });
   return {
     jobs,

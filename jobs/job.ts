@@ -34,7 +34,13 @@ export function jobMetrics(registry: Registry): JobMetrics {
     runs: getOrCreate(
       registry,
       'mcb_job_runs_total',
-      () => new Counter({ name: 'mcb_job_runs_total', help: 'Pipeline job runs by job and status', labelNames: ['job', 'status'], registers: [registry] }),
+      () =>
+        new Counter({
+          name: 'mcb_job_runs_total',
+          help: 'Pipeline job runs by job and status',
+          labelNames: ['job', 'status'],
+          registers: [registry],
+        }),
     ),
     duration: getOrCreate(
       registry,
@@ -61,7 +67,10 @@ export function scheduleJob(
   opts: { timezone: string; enabled: boolean; makeContext: (job: JobName) => StageContext; metrics: JobMetrics },
 ): RunningJob {
   if (!validate(cronExpression)) {
-    throw new ConfigError(`jobs.${def.name}`, `jobs.${def.name}: "${cronExpression}" is not a valid cron expression (e.g. "*/5 * * * *")`);
+    throw new ConfigError(
+      `jobs.${def.name}`,
+      `jobs.${def.name}: "${cronExpression}" is not a valid cron expression (e.g. "*/5 * * * *")`,
+    );
   }
   let current: Promise<'ran' | 'failed'> | undefined;
   const runNow = async (): Promise<'ran' | 'failed' | 'skipped'> => {
@@ -88,7 +97,11 @@ export function scheduleJob(
   };
   let task: ScheduledTask | undefined;
   if (opts.enabled) {
-    task = createTask(cronExpression, () => runNow(), { timezone: opts.timezone, name: `mcb-${def.name}`, noOverlap: true });
+    task = createTask(cronExpression, () => runNow(), {
+      timezone: opts.timezone,
+      name: `mcb-${def.name}`,
+      noOverlap: true,
+    });
     void task.start();
   }
   return {

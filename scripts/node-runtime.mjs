@@ -14,7 +14,9 @@ export function isRecentEnough(version = process.versions.node) {
 }
 
 export function cacheDir() {
-  const base = process.env.MCB_NODE_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'matrix-crm-bridge', 'node24');
+  const base =
+    process.env.MCB_NODE_CACHE ||
+    join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'matrix-crm-bridge', 'node24');
   return base;
 }
 
@@ -29,10 +31,17 @@ export function ensureCachedNode({ quiet = false } = {}) {
   if (existsSync(bin)) return bin;
   const dir = cacheDir();
   mkdirSync(dir, { recursive: true });
-  if (!quiet) process.stderr.write(`matrix-crm-bridge: Node ${process.versions.node} is older than ${MIN_NODE.join('.')}; installing node@24 into ${dir}\n`);
-  execFileSync('npm', ['install', '--prefix', dir, '--no-save', '--no-audit', '--no-fund', '--allow-scripts=node', 'node@24'], {
-    stdio: quiet ? 'ignore' : ['ignore', 'inherit', 'inherit'],
-  });
+  if (!quiet)
+    process.stderr.write(
+      `matrix-crm-bridge: Node ${process.versions.node} is older than ${MIN_NODE.join('.')}; installing node@24 into ${dir}\n`,
+    );
+  execFileSync(
+    'npm',
+    ['install', '--prefix', dir, '--no-save', '--no-audit', '--no-fund', '--allow-scripts=node', 'node@24'],
+    {
+      stdio: quiet ? 'ignore' : ['ignore', 'inherit', 'inherit'],
+    },
+  );
   if (!existsSync(bin)) throw new Error(`node@24 was installed into ${dir} but ${bin} is missing`);
   return bin;
 }

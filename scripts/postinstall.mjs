@@ -5,6 +5,8 @@ if (!isRecentEnough()) {
   try {
     ensureCachedNode();
   } catch (err) {
-    process.stderr.write(`matrix-crm-bridge: could not install node@24 (${err.message}); install Node.js >= 22.18 yourself.\n`);
+    process.stderr.write(
+      `matrix-crm-bridge: could not install node@24 (${err.message}); install Node.js >= 22.18 yourself.\n`,
+    );
   }
 }

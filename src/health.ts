@@ -20,7 +20,12 @@ export class HealthRegistry {
   /** Declares an upstream (call once per part at start-up). */
   declare(name: string, configured: boolean): void {
     if (!this.#upstreams.has(name)) {
-      this.#upstreams.set(name, { configured, state: configured ? 'unknown' : 'ok', lastSeen: null, detail: configured ? null : 'not configured' });
+      this.#upstreams.set(name, {
+        configured,
+        state: configured ? 'unknown' : 'ok',
+        lastSeen: null,
+        detail: configured ? null : 'not configured',
+      });
     }
   }
 

@@ -3,7 +3,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { SectionName } from '../config/index.ts';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
-export type ParsedValues = Record<string, string | boolean | string[] | boolean[] | undefined>;
+export type ParsedValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 export interface CommandIo {
   /** A command's own output (reports, JSON): stdout. */
@@ -30,7 +30,12 @@ export interface Command {
   /** Config sections the command validates; problems elsewhere are only warned about. */
   sections: readonly SectionName[];
   /** Returns the process exit code. */
-  run(args: { values: ParsedValues; positionals: string[]; configPath: string | undefined; io: CommandIo }): Promise<number>;
+  run(args: {
+    values: ParsedValues;
+    positionals: string[];
+    configPath: string | undefined;
+    io: CommandIo;
+  }): Promise<number>;
 }
 
 /** Exit codes: 0 ok, 1 the work failed, 2 bad usage or configuration. */

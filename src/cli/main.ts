@@ -46,7 +46,9 @@ async function dispatch(argv: string[], io: CommandIo): Promise<number> {
       io.out(groupHelp(rest[0], group));
       return rest.length === 1 ? EXIT.usage : EXIT.ok;
     }
-    io.err(`${PROGRAM}: unknown command "${rest.slice(0, group.length > 0 ? 2 : 1).join(' ')}". Run "${PROGRAM} --help" for the list.\n`);
+    io.err(
+      `${PROGRAM}: unknown command "${rest.slice(0, group.length > 0 ? 2 : 1).join(' ')}". Run "${PROGRAM} --help" for the list.\n`,
+    );
     return EXIT.usage;
   }
   if (args.includes('--help') || args.includes('-h')) {
@@ -55,7 +57,12 @@ async function dispatch(argv: string[], io: CommandIo): Promise<number> {
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args, options: command.options, allowPositionals: command.allowPositionals ?? false, strict: true });
+    parsed = parseArgs({
+      args,
+      options: command.options,
+      allowPositionals: command.allowPositionals ?? false,
+      strict: true,
+    });
   } catch (err) {
     io.err(`${PROGRAM} ${command.name}: ${(err as Error).message}\nUsage: ${PROGRAM} ${command.usage}\n`);
     return EXIT.usage;
@@ -125,7 +132,12 @@ function globalHelp(): string {
 }
 
 function groupHelp(group: string, cmds: Command[]): string {
-  return [`Usage: ${PROGRAM} ${group} <command>`, '', ...cmds.map((c) => `  ${c.name.padEnd(16)} ${c.summary}`), ''].join('\n');
+  return [
+    `Usage: ${PROGRAM} ${group} <command>`,
+    '',
+    ...cmds.map((c) => `  ${c.name.padEnd(16)} ${c.summary}`),
+    '',
+  ].join('\n');
 }
 
 /** Help of one command, built from its option table. */

@@ -22,11 +22,16 @@ export interface Runtime {
   close(): void;
 }
 
-export function createRuntime(configPath: string | undefined, sections: readonly SectionName[], io: CommandIo): Runtime {
+export function createRuntime(
+  configPath: string | undefined,
+  sections: readonly SectionName[],
+  io: CommandIo,
+): Runtime {
   const warnings: string[] = [];
   const config = loadConfig({ path: configPath, env: io.env, sections, onIgnoredProblem: (m) => warnings.push(m) });
   const log = createLogger({ level: config.logging.level, format: config.logging.format });
-  for (const w of warnings) log.warn({ problem: w }, 'config problem in a section this command does not use; using defaults there');
+  for (const w of warnings)
+    log.warn({ problem: w }, 'config problem in a section this command does not use; using defaults there');
   const metrics = createMetricsRegistry();
   const health = new HealthRegistry();
   let db: DatabaseHandle | undefined;

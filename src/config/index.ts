@@ -1,3 +1,10 @@
 export { parseDuration } from './duration.ts';
 export { envName, type LoadOptions, loadConfig } from './load.ts';
-export { type Config, configSchema, type DeepReadonly, SECRET_KEYS, SECTION_NAMES, type SectionName } from './schema.ts';
+export {
+  type Config,
+  configSchema,
+  type DeepReadonly,
+  SECRET_KEYS,
+  SECTION_NAMES,
+  type SectionName,
+} from './schema.ts';

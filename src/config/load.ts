@@ -63,24 +63,31 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const out: Raw = {};
   for (const section of SECTION_NAMES) {
     const schema = configSchema.shape[section] as z.ZodType;
-    const result = schema.safeParse(raw[section]);
+    const result = schema.safeParse(raw[section], { reportInput: true });
     if (result.success) {
       out[section] = result.data;
       continue;
     }
     for (const issue of result.error.issues) {
       const keyPath = [section, ...issue.path.map(String)].join('.');
-      problems.push({ section, message: `${fileLabel}: ${keyPath}: ${describeIssue(issue, schemaHint(section, issue.path))}` });
+      problems.push({
+        section,
+        message: `${fileLabel}: ${keyPath}: ${describeIssue(issue, schemaHint(section, issue.path))}`,
+      });
     }
     out[section] = (configSchema.shape[section] as z.ZodType).parse(undefined);
   }
 
   const used = opts.sections;
-  const fatal = problems.filter((p) => !used || used.includes(p.section as SectionName) || !SECTION_NAMES.includes(p.section as SectionName));
+  const fatal = problems.filter(
+    (p) => !used || used.includes(p.section as SectionName) || !SECTION_NAMES.includes(p.section as SectionName),
+  );
   for (const p of problems) if (!fatal.includes(p)) opts.onIgnoredProblem?.(p.message);
   if (fatal.length > 0) {
     const first = fatal[0];
-    throw new ConfigError(first.section, fatal.map((p) => p.message).join('\n'), { problems: fatal.map((p) => p.message) });
+    throw new ConfigError(first.section, fatal.map((p) => p.message).join('\n'), {
+      problems: fatal.map((p) => p.message),
+    });
   }
 
   for (const secretKey of Object.keys(SECRET_KEYS)) {
@@ -131,7 +138,8 @@ function applyEnv(raw: Raw, env: Record<string, string | undefined>, problems: {
         }
       }
       if (value === undefined) continue;
-      const target = (raw[section] ??= {}) as Raw;
+      if (raw[section] === undefined) raw[section] = {};
+      const target = raw[section] as Raw;
       const coerced = coerce(value, baseType(shape[key]));
       if (coerced.ok) target[key] = coerced.value;
       else problems.push({ section, message: `${from}: ${coerced.error}` });
@@ -160,7 +168,9 @@ function coerce(value: string, type: string): { ok: true; value: unknown } | { o
     case 'number':
     case 'int': {
       const n = Number(value);
-      return value.trim() !== '' && Number.isFinite(n) ? { ok: true, value: n } : { ok: false, error: `expected a number, got "${value}"` };
+      return value.trim() !== '' && Number.isFinite(n)
+        ? { ok: true, value: n }
+        : { ok: false, error: `expected a number, got "${value}"` };
     }
     case 'boolean':
       if (/^(true|1|yes|on)$/i.test(value)) return { ok: true, value: true };
@@ -173,7 +183,14 @@ function coerce(value: string, type: string): { ok: true; value: unknown } | { o
         return { ok: true, value: (parseToml(`v = ${value}`) as Raw).v };
       } catch {
         // Not TOML: a comma-separated list is accepted for arrays; anything else is reported.
-        if (type === 'array') return { ok: true, value: value.split(',').map((s) => s.trim()).filter(Boolean) };
+        if (type === 'array')
+          return {
+            ok: true,
+            value: value
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+          };
         return { ok: false, error: `expected an inline TOML table such as { key = "value" }, got "${value}"` };
       }
     default:

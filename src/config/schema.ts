@@ -34,7 +34,10 @@ const secret = () => z.string().min(1).optional();
 
 export const homeserverSection = z
   .strictObject({
-    url: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8008').describe('Client-Server API base URL'),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .default('http://127.0.0.1:8008')
+      .describe('Client-Server API base URL'),
     domain: z
       .string()
       .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'expected a server name such as "example.org"')
@@ -46,7 +49,10 @@ export const homeserverSection = z
 export const appserviceSection = z
   .strictObject({
     id: z.string().min(1).default('matrix-crm-bridge'),
-    url: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:29330').describe('where the homeserver reaches us'),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .default('http://127.0.0.1:29330')
+      .describe('where the homeserver reaches us'),
     registration: z.string().min(1).default('./data/registration.yaml'),
     bot_localpart: z
       .string()
@@ -63,7 +69,11 @@ export const httpSection = z
   .strictObject({
     host: z.string().min(1).default('127.0.0.1'),
     port: z.int().min(0).max(65535).default(29330),
-    max_body_bytes: z.int().min(1024).default(8 * 1024 * 1024).describe('largest request body accepted (413 above)'),
+    max_body_bytes: z
+      .int()
+      .min(1024)
+      .default(8 * 1024 * 1024)
+      .describe('largest request body accepted (413 above)'),
     report_token: secret(),
   })
   .prefault({});
@@ -132,8 +142,14 @@ export const whatsappSection = z
 
 const syncAccount = z
   .strictObject({
-    user_id: z.string().regex(/^@[^:]+:.+$/, 'expected a Matrix user ID such as "@agent:example.org"').optional(),
-    access_token_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name').optional(),
+    user_id: z
+      .string()
+      .regex(/^@[^:]+:.+$/, 'expected a Matrix user ID such as "@agent:example.org"')
+      .optional(),
+    access_token_env: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name')
+      .optional(),
     access_token_file: z.string().optional(),
     appservice: z.boolean().default(false),
   })
@@ -163,7 +179,10 @@ export const syncSection = z
 
 export const nlpSection = z
   .strictObject({
-    languages: z.array(z.string().regex(/^[a-z]{2}$/, 'expected ISO 639-1 codes')).min(1).default(['en', 'fr']),
+    languages: z
+      .array(z.string().regex(/^[a-z]{2}$/, 'expected ISO 639-1 codes'))
+      .min(1)
+      .default(['en', 'fr']),
     model_dir: z.string().default('./models'),
     batch_size: z.int().min(1).default(1000),
   })

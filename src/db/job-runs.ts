@@ -20,12 +20,21 @@ export interface JobRunRecord {
 
 /** Inserts a `running` row and returns its id. */
 export function startJobRun(db: Db, job: string, trigger: JobTrigger, now: number): number {
-  const row = db.insert(jobRuns).values({ job, trigger, startedAt: now, status: 'running' }).returning({ id: jobRuns.id }).get();
+  const row = db
+    .insert(jobRuns)
+    .values({ job, trigger, startedAt: now, status: 'running' })
+    .returning({ id: jobRuns.id })
+    .get();
   return row.id;
 }
 
 /** Marks a run finished with its counters, and its error when it failed. */
-export function finishJobRun(db: Db, id: number, result: { ok: boolean; counts: JobCounts; error?: unknown }, now: number): void {
+export function finishJobRun(
+  db: Db,
+  id: number,
+  result: { ok: boolean; counts: JobCounts; error?: unknown },
+  now: number,
+): void {
   db.update(jobRuns)
     .set({
       finishedAt: now,

@@ -9,7 +9,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { AppError } from '../errors.ts';
 import type { HealthRegistry } from '../health.ts';
 import type { Logger } from '../log.ts';
-import type { Registry } from '../metrics.ts';
+import { Counter, getOrCreate, type Registry } from '../metrics.ts';
 
 export interface AppDeps {
   version: string;
@@ -30,7 +30,17 @@ export function errorBody(errcode: string, error: string): { errcode: string; er
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
-  const requests = deps.metrics.getSingleMetric('mcb_http_requests_total');
+  const requests = getOrCreate(
+    deps.metrics,
+    'mcb_http_requests_total',
+    () =>
+      new Counter({
+        name: 'mcb_http_requests_total',
+        help: 'HTTP requests served, by status',
+        labelNames: ['status'],
+        registers: [deps.metrics],
+      }),
+  );
   app.use(
     '*',
     bodyLimit({
@@ -40,9 +50,7 @@ export function createApp(deps: AppDeps): Hono {
   );
   app.use('*', async (c, next) => {
     await next();
-    if (requests && 'inc' in requests) {
-      (requests as { inc(labels: Record<string, string>): void }).inc({ status: String(c.res.status) });
-    }
+    requests.inc({ status: String(c.res.status) });
   });
 
   app.get('/health', (c) => {

@@ -13,7 +13,21 @@ and schedules sync, classify and export from [jobs]. SIGTERM or SIGINT stops acc
 in-flight work, closes the database and exits 0.`,
   options: { 'no-jobs': { type: 'boolean' } },
   optionHelp: { 'no-jobs': 'serve HTTP and bridge only; do not schedule the pipeline jobs' },
-  sections: ['homeserver', 'appservice', 'http', 'database', 'bridge', 'wazo', 'whatsapp', 'sync', 'nlp', 'twenty', 'jobs', 'logging', 'report'],
+  sections: [
+    'homeserver',
+    'appservice',
+    'http',
+    'database',
+    'bridge',
+    'wazo',
+    'whatsapp',
+    'sync',
+    'nlp',
+    'twenty',
+    'jobs',
+    'logging',
+    'report',
+  ],
   async run({ values, configPath, io }) {
     const rt = createRuntime(configPath, this.sections, io);
     const log = rt.log.child({ component: 'start' });
@@ -32,11 +46,12 @@ in-flight work, closes the database and exits 0.`,
     const server = await startServer(app, rt.config.http.host, rt.config.http.port);
     log.info({ url: server.url, version: VERSION }, 'http server listening');
     for (const s of services) await s.start(controller.signal);
-    // Loaded here so that commands other than start never load the pipeline stages.
-    const { startScheduler } = await import('../../../jobs/index.ts');
+    // Loaded here so that other commands (and --no-jobs) never load the pipeline stages.
     const scheduler = values['no-jobs']
       ? undefined
-      : startScheduler(rt.config, rt.metrics, (job) => rt.stage(job, controller.signal));
+      : (await import('../../../jobs/index.ts')).startScheduler(rt.config, rt.metrics, (job) =>
+          rt.stage(job, controller.signal),
+        );
 
     await new Promise<void>((resolve) => {
       const onSignal = (sig: NodeJS.Signals) => {

@@ -72,7 +72,10 @@ export const historyEvents = sqliteTable(
     /** The conversation segment it belongs to (conversations.id), set when segments are computed. */
     conversationId: text('conversation_id'),
   },
-  (t) => [index('history_events_room_ts').on(t.roomId, t.ts), index('history_events_conversation').on(t.conversationId)],
+  (t) => [
+    index('history_events_room_ts').on(t.roomId, t.ts),
+    index('history_events_conversation').on(t.conversationId),
+  ],
 );
 
 /** Conversation segments of a room, split by an idle gap, with the metrics support leads ask for. */

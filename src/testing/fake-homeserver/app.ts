@@ -46,20 +46,36 @@ export function buildApp(
   model: HomeserverModel,
   spec: MatrixSpec,
   state: { requests: RecordedRequest[]; failures: FailureRule[] },
-  routes: (app: Hono<{ Variables: { caller: Caller; params: Record<string, string>; body: Record<string, unknown> } }>) => void,
+  routes: (
+    app: Hono<{ Variables: { caller: Caller; params: Record<string, string>; body: Record<string, unknown> } }>,
+  ) => void,
 ) {
-  const app = new Hono<{ Variables: { caller: Caller; params: Record<string, string>; body: Record<string, unknown> } }>();
+  const app = new Hono<{
+    Variables: { caller: Caller; params: Record<string, string>; body: Record<string, unknown> };
+  }>();
 
   app.use('*', async (c, next) => {
     const url = new URL(c.req.url);
-    const rec: RecordedRequest = { method: c.req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), body: undefined, status: 0 };
+    const rec: RecordedRequest = {
+      method: c.req.method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      body: undefined,
+      status: 0,
+    };
     state.requests.push(rec);
-    const rule = state.failures.find((f) => f.times > 0 && f.path.test(url.pathname) && (!f.method || f.method === c.req.method));
+    const rule = state.failures.find(
+      (f) => f.times > 0 && f.path.test(url.pathname) && (!f.method || f.method === c.req.method),
+    );
     if (rule) {
       rule.times--;
       if (rule.hang) return new Promise<Response>(() => {});
       rec.status = rule.status;
-      return c.json(rule.body ?? { errcode: 'M_UNKNOWN', error: 'Injected failure' }, rule.status as ContentfulStatusCode, rule.headers);
+      return c.json(
+        rule.body ?? { errcode: 'M_UNKNOWN', error: 'Injected failure' },
+        rule.status as ContentfulStatusCode,
+        rule.headers,
+      );
     }
     const raw = c.req.method === 'GET' || c.req.method === 'DELETE' ? '' : await c.req.text();
     let body: unknown;
@@ -82,7 +98,10 @@ export function buildApp(
     }
     c.set('params', check.params);
     c.set('body', (body ?? {}) as Record<string, unknown>);
-    if (!['/_matrix/client/versions'].includes(url.pathname) && !url.pathname.startsWith('/_matrix/media/v3/download')) {
+    if (
+      !['/_matrix/client/versions'].includes(url.pathname) &&
+      !url.pathname.startsWith('/_matrix/media/v3/download')
+    ) {
       const auth = authenticate(model, c.req.header('authorization'), url.searchParams);
       if ('error' in auth) {
         rec.status = auth.status;

@@ -108,15 +108,41 @@ export class HomeserverModel {
   }
 
   createRoom(creator: string, opts: { roomId?: string; version?: string } = {}): FakeRoom {
-    const room: FakeRoom = { id: opts.roomId ?? this.newRoomId(), version: opts.version ?? '11', creator, events: [], state: new Map(), aliases: [] };
+    const room: FakeRoom = {
+      id: opts.roomId ?? this.newRoomId(),
+      version: opts.version ?? '11',
+      creator,
+      events: [],
+      state: new Map(),
+      aliases: [],
+    };
     this.rooms.set(room.id, room);
-    this.append(room, { type: 'm.room.create', sender: creator, stateKey: '', content: { room_version: room.version } });
-    this.append(room, { type: 'm.room.member', sender: creator, stateKey: creator, content: { membership: 'join', ...this.memberProfile(creator) } });
+    this.append(room, {
+      type: 'm.room.create',
+      sender: creator,
+      stateKey: '',
+      content: { room_version: room.version },
+    });
+    this.append(room, {
+      type: 'm.room.member',
+      sender: creator,
+      stateKey: creator,
+      content: { membership: 'join', ...this.memberProfile(creator) },
+    });
     this.append(room, {
       type: 'm.room.power_levels',
       sender: creator,
       stateKey: '',
-      content: { users: { [creator]: 100 }, users_default: 0, events_default: 0, state_default: 50, redact: 50, invite: 0, kick: 50, ban: 50 },
+      content: {
+        users: { [creator]: 100 },
+        users_default: 0,
+        events_default: 0,
+        state_default: 50,
+        redact: 50,
+        invite: 0,
+        kick: 50,
+        ban: 50,
+      },
     });
     return room;
   }
@@ -124,7 +150,15 @@ export class HomeserverModel {
   /** Appends an event to a room's timeline (and state when it has a state key). */
   append(
     room: FakeRoom,
-    ev: { type: string; sender: string; content: Record<string, unknown>; stateKey?: string; ts?: number; redacts?: string; eventId?: string },
+    ev: {
+      type: string;
+      sender: string;
+      content: Record<string, unknown>;
+      stateKey?: string;
+      ts?: number;
+      redacts?: string;
+      eventId?: string;
+    },
   ): FakeEvent {
     this.#stream++;
     const event: FakeEvent = {
@@ -160,13 +194,16 @@ export class HomeserverModel {
   }
 
   powerLevel(room: FakeRoom, userId: string): number {
-    const pl = this.stateContent(room, 'm.room.power_levels') as { users?: Record<string, number>; users_default?: number } | undefined;
+    const pl = this.stateContent(room, 'm.room.power_levels') as
+      | { users?: Record<string, number>; users_default?: number }
+      | undefined;
     return pl?.users?.[userId] ?? pl?.users_default ?? 0;
   }
 
   joinedMembers(room: FakeRoom): string[] {
     const out: string[] = [];
-    for (const [k, ev] of room.state) if (k.startsWith('m.room.member\u0000') && ev.content.membership === 'join') out.push(ev.state_key!);
+    for (const [k, ev] of room.state)
+      if (k.startsWith('m.room.member\u0000') && ev.content.membership === 'join') out.push(ev.state_key!);
     return out;
   }
 
@@ -192,7 +229,10 @@ export class HomeserverModel {
    * `/messages` with real token semantics. Tokens are `p<index>`: positions between timeline events.
    * Like Synapse, `end` is present whenever `chunk` is non-empty and absent when there is nothing more.
    */
-  paginate(room: FakeRoom, opts: { from?: string; dir: 'b' | 'f'; limit: number; to?: string; visibleFrom?: number }): {
+  paginate(
+    room: FakeRoom,
+    opts: { from?: string; dir: 'b' | 'f'; limit: number; to?: string; visibleFrom?: number },
+  ): {
     start: string;
     end?: string;
     chunk: FakeEvent[];
@@ -225,7 +265,10 @@ export class HomeserverModel {
     const target = room.events.find((e) => e.event_id === targetId);
     if (!target) return;
     // Room v11 redaction algorithm, reduced to what clients observe: content emptied except a few keys.
-    const keep: Record<string, string[]> = { 'm.room.member': ['membership'], 'm.room.create': ['room_version', 'creator'] };
+    const keep: Record<string, string[]> = {
+      'm.room.member': ['membership'],
+      'm.room.create': ['room_version', 'creator'],
+    };
     const kept = keep[target.type] ?? [];
     target.content = Object.fromEntries(Object.entries(target.content).filter(([k]) => kept.includes(k)));
     target.unsigned = { ...(target.unsigned ?? {}), redacted_because: { ...because, stream: undefined } };

@@ -84,12 +84,15 @@ export class AppservicePusher {
 
   async #send(as: AppserviceRegistration, txnId: string, events: FakeEvent[]): Promise<boolean> {
     try {
-      const res = await fetch(`${as.url!.replace(/\/$/, '')}/_matrix/app/v1/transactions/${encodeURIComponent(txnId)}`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${as.hs_token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ events: events.map((e) => this.#model.clientEvent(e)) }),
-        signal: AbortSignal.timeout(10_000),
-      });
+      const res = await fetch(
+        `${as.url!.replace(/\/$/, '')}/_matrix/app/v1/transactions/${encodeURIComponent(txnId)}`,
+        {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${as.hs_token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ events: events.map((e) => this.#model.clientEvent(e)) }),
+          signal: AbortSignal.timeout(10_000),
+        },
+      );
       await res.arrayBuffer();
       return res.ok;
     } catch {

@@ -7,7 +7,9 @@ type App = Hono<{ Variables: { caller: Caller; params: Record<string, string>; b
 const CS = '/_matrix/client/v3';
 
 export function readRoutes(app: App, model: HomeserverModel) {
-  app.get(`${CS}/joined_rooms`, (c) => c.json({ joined_rooms: model.joinedRooms((c as unknown as Ctx).get('caller').userId) }));
+  app.get(`${CS}/joined_rooms`, (c) =>
+    c.json({ joined_rooms: model.joinedRooms((c as unknown as Ctx).get('caller').userId) }),
+  );
 
   app.get(`${CS}/rooms/:roomId/state`, (c) => {
     const room = roomFor(model, c as unknown as Ctx);
@@ -43,7 +45,10 @@ export function readRoutes(app: App, model: HomeserverModel) {
     const joined: Record<string, { display_name?: string; avatar_url?: string }> = {};
     for (const u of model.joinedMembers(room)) {
       const content = room.state.get(`m.room.member\u0000${u}`)!.content;
-      joined[u] = { display_name: content.displayname as string | undefined, avatar_url: content.avatar_url as string | undefined };
+      joined[u] = {
+        display_name: content.displayname as string | undefined,
+        avatar_url: content.avatar_url as string | undefined,
+      };
     }
     return c.json({ joined });
   });
@@ -63,13 +68,17 @@ export function readRoutes(app: App, model: HomeserverModel) {
     const me = ctx.get('caller').userId;
     if (!room) return err(c, 403, 'M_FORBIDDEN', 'User not in room');
     // Members (and former members) may read; with history_visibility "joined", only from their first join on.
-    const firstJoin = room.events.findIndex((e) => e.type === 'm.room.member' && e.state_key === me && e.content.membership === 'join');
-    if (firstJoin < 0) return err(c, 403, 'M_FORBIDDEN', `User ${me} not in room ${room.id}, and room previews are disabled`);
+    const firstJoin = room.events.findIndex(
+      (e) => e.type === 'm.room.member' && e.state_key === me && e.content.membership === 'join',
+    );
+    if (firstJoin < 0)
+      return err(c, 403, 'M_FORBIDDEN', `User ${me} not in room ${room.id}, and room previews are disabled`);
     const vis = model.stateContent(room, 'm.room.history_visibility')?.history_visibility;
     const dir = c.req.query('dir');
     if (dir !== 'b' && dir !== 'f') return err(c, 400, 'M_INVALID_PARAM', 'dir must be "b" or "f"');
     const limit = Number(c.req.query('limit') ?? '10');
-    if (!Number.isInteger(limit) || limit < 0) return err(c, 400, 'M_INVALID_PARAM', 'limit must be a non-negative integer');
+    if (!Number.isInteger(limit) || limit < 0)
+      return err(c, 400, 'M_INVALID_PARAM', 'limit must be a non-negative integer');
     const filterRaw = c.req.query('filter');
     let types: string[] | undefined;
     if (filterRaw) {

@@ -8,7 +8,11 @@ type App = Hono<{ Variables: { caller: Caller; params: Record<string, string>; b
 const CS = '/_matrix/client/v3';
 const LOCALPART = /^[a-z0-9._=\-/]+$/;
 
-export function coreRoutes(app: App, model: HomeserverModel, hooks: { pingAppservice: (id: string, txn?: string) => Promise<Response | { status: number; body: unknown }> }) {
+export function coreRoutes(
+  app: App,
+  model: HomeserverModel,
+  hooks: { pingAppservice: (id: string, txn?: string) => Promise<Response | { status: number; body: unknown }> },
+) {
   app.get('/_matrix/client/versions', (c) =>
     c.json({ versions: ['v1.1', 'v1.5', 'v1.7', 'v1.11', 'v1.12', 'v1.13', 'v1.16', 'v1.19'], unstable_features: {} }),
   );
@@ -26,11 +30,14 @@ export function coreRoutes(app: App, model: HomeserverModel, hooks: { pingAppser
       return err(c, 401, 'M_FORBIDDEN', 'Only application services may register users here');
     }
     const username = String(body.username ?? '');
-    if (!LOCALPART.test(username)) return err(c, 400, 'M_INVALID_USERNAME', 'User ID can only contain characters a-z, 0-9, or =_-./');
+    if (!LOCALPART.test(username))
+      return err(c, 400, 'M_INVALID_USERNAME', 'User ID can only contain characters a-z, 0-9, or =_-./');
     const userId = `@${username}:${model.serverName}`;
-    if (!model.inNamespace(as, userId)) return err(c, 400, 'M_EXCLUSIVE', 'This user ID is reserved by an application service.');
+    if (!model.inNamespace(as, userId))
+      return err(c, 400, 'M_EXCLUSIVE', 'This user ID is reserved by an application service.');
     if (model.users.has(userId)) return err(c, 400, 'M_USER_IN_USE', 'User ID already taken.');
-    if (body.inhibit_login !== true) return err(c, 400, 'M_APPSERVICE_LOGIN_UNSUPPORTED', 'inhibit_login must be true on this server');
+    if (body.inhibit_login !== true)
+      return err(c, 400, 'M_APPSERVICE_LOGIN_UNSUPPORTED', 'inhibit_login must be true on this server');
     model.users.set(userId, { userId, profile: { displayname: username }, appservice: as.id });
     return c.json({ user_id: userId });
   });
@@ -40,22 +47,47 @@ export function coreRoutes(app: App, model: HomeserverModel, hooks: { pingAppser
     const body = ctx.get('body');
     const caller = ctx.get('caller');
     const room = model.createRoom(caller.userId, { version: body.room_version as string | undefined });
-    const preset = (body.preset as string | undefined) ?? (body.visibility === 'public' ? 'public_chat' : 'private_chat');
-    model.append(room, { type: 'm.room.join_rules', sender: caller.userId, stateKey: '', content: { join_rule: preset === 'public_chat' ? 'public' : 'invite' } });
-    model.append(room, { type: 'm.room.history_visibility', sender: caller.userId, stateKey: '', content: { history_visibility: 'shared' } });
+    const preset =
+      (body.preset as string | undefined) ?? (body.visibility === 'public' ? 'public_chat' : 'private_chat');
+    model.append(room, {
+      type: 'm.room.join_rules',
+      sender: caller.userId,
+      stateKey: '',
+      content: { join_rule: preset === 'public_chat' ? 'public' : 'invite' },
+    });
+    model.append(room, {
+      type: 'm.room.history_visibility',
+      sender: caller.userId,
+      stateKey: '',
+      content: { history_visibility: 'shared' },
+    });
     const override = body.power_level_content_override as Record<string, unknown> | undefined;
     if (override) {
       const cur = model.stateContent(room, 'm.room.power_levels') ?? {};
       const users = { ...((cur.users as object) ?? {}), ...((override.users as object) ?? {}) };
-      model.append(room, { type: 'm.room.power_levels', sender: caller.userId, stateKey: '', content: { ...cur, ...override, users } });
+      model.append(room, {
+        type: 'm.room.power_levels',
+        sender: caller.userId,
+        stateKey: '',
+        content: { ...cur, ...override, users },
+      });
     }
-    for (const s of (body.initial_state as { type: string; state_key?: string; content: Record<string, unknown> }[] | undefined) ?? []) {
+    for (const s of (body.initial_state as
+      | { type: string; state_key?: string; content: Record<string, unknown> }[]
+      | undefined) ?? []) {
       model.append(room, { type: s.type, sender: caller.userId, stateKey: s.state_key ?? '', content: s.content });
     }
-    if (typeof body.name === 'string') model.append(room, { type: 'm.room.name', sender: caller.userId, stateKey: '', content: { name: body.name } });
-    if (typeof body.topic === 'string') model.append(room, { type: 'm.room.topic', sender: caller.userId, stateKey: '', content: { topic: body.topic } });
+    if (typeof body.name === 'string')
+      model.append(room, { type: 'm.room.name', sender: caller.userId, stateKey: '', content: { name: body.name } });
+    if (typeof body.topic === 'string')
+      model.append(room, { type: 'm.room.topic', sender: caller.userId, stateKey: '', content: { topic: body.topic } });
     for (const invitee of (body.invite as string[] | undefined) ?? []) {
-      model.append(room, { type: 'm.room.member', sender: caller.userId, stateKey: invitee, content: { membership: 'invite', ...(body.is_direct ? { is_direct: true } : {}) } });
+      model.append(room, {
+        type: 'm.room.member',
+        sender: caller.userId,
+        stateKey: invitee,
+        content: { membership: 'invite', ...(body.is_direct ? { is_direct: true } : {}) },
+      });
     }
     return c.json({ room_id: room.id });
   });
@@ -68,7 +100,12 @@ export function coreRoutes(app: App, model: HomeserverModel, hooks: { pingAppser
     const cur = model.membership(room, target);
     if (cur === 'join') return err(c, 403, 'M_FORBIDDEN', `${target} is already in the room.`);
     if (cur === 'ban') return err(c, 403, 'M_FORBIDDEN', `${target} is banned from the room`);
-    model.append(room, { type: 'm.room.member', sender: ctx.get('caller').userId, stateKey: target, content: { membership: 'invite' } });
+    model.append(room, {
+      type: 'm.room.member',
+      sender: ctx.get('caller').userId,
+      stateKey: target,
+      content: { membership: 'invite' },
+    });
     return c.json({});
   });
 
@@ -77,13 +114,21 @@ export function coreRoutes(app: App, model: HomeserverModel, hooks: { pingAppser
     if (!room) return err(c, 404, 'M_NOT_FOUND', 'No known servers');
     const cur = model.membership(room, caller.userId);
     const rule = model.stateContent(room, 'm.room.join_rules')?.join_rule;
-    if (cur !== 'join' && cur !== 'invite' && rule !== 'public') return err(c, 403, 'M_FORBIDDEN', 'You are not invited to this room.');
+    if (cur !== 'join' && cur !== 'invite' && rule !== 'public')
+      return err(c, 403, 'M_FORBIDDEN', 'You are not invited to this room.');
     if (cur !== 'join') {
-      model.append(room, { type: 'm.room.member', sender: caller.userId, stateKey: caller.userId, content: { membership: 'join', ...model.memberProfile(caller.userId) } });
+      model.append(room, {
+        type: 'm.room.member',
+        sender: caller.userId,
+        stateKey: caller.userId,
+        content: { membership: 'join', ...model.memberProfile(caller.userId) },
+      });
     }
     return c.json({ room_id: room.id });
   };
-  app.post(`${CS}/rooms/:roomId/join`, (c) => join(c as unknown as Ctx, model.rooms.get((c as unknown as Ctx).get('params').roomId)));
+  app.post(`${CS}/rooms/:roomId/join`, (c) =>
+    join(c as unknown as Ctx, model.rooms.get((c as unknown as Ctx).get('params').roomId)),
+  );
   app.post(`${CS}/join/:roomIdOrAlias`, (c) => {
     const id = (c as unknown as Ctx).get('params').roomIdOrAlias;
     return join(c as unknown as Ctx, model.rooms.get(id.startsWith('#') ? (model.aliases.get(id) ?? '') : id));
@@ -94,7 +139,8 @@ export function coreRoutes(app: App, model: HomeserverModel, hooks: { pingAppser
     const room = roomFor(model, ctx, false);
     if (room instanceof Response) return room;
     const me = ctx.get('caller').userId;
-    if (!model.membership(room, me) || model.membership(room, me) === 'leave') return err(c, 403, 'M_FORBIDDEN', 'You are not in this room');
+    if (!model.membership(room, me) || model.membership(room, me) === 'leave')
+      return err(c, 403, 'M_FORBIDDEN', 'You are not in this room');
     model.append(room, { type: 'm.room.member', sender: me, stateKey: me, content: { membership: 'leave' } });
     return c.json({});
   });
@@ -102,7 +148,7 @@ export function coreRoutes(app: App, model: HomeserverModel, hooks: { pingAppser
   app.put(`${CS}/rooms/:roomId/send/:eventType/:txnId`, (c) => {
     const ctx = c as unknown as Ctx;
     const caller = ctx.get('caller');
-    const { roomId, eventType, txnId } = ctx.get('params');
+    const { eventType } = ctx.get('params');
     // Synapse keys appservice requests by (path, appservice id); the query string (user_id) is not part of it.
     const key = `${caller.appservice ? `as:${caller.appservice.id}` : `user:${caller.userId}`}|${new URL(c.req.url).pathname}`;
     const cached = model.txnCache.get(key);
@@ -121,7 +167,6 @@ export function coreRoutes(app: App, model: HomeserverModel, hooks: { pingAppser
     const ev = model.append(room, { type: eventType, sender: caller.userId, content, ts, redacts });
     const res = { event_id: ev.event_id };
     model.txnCache.set(key, res);
-    void txnId;
     return c.json(res);
   });
 
@@ -130,12 +175,21 @@ export function coreRoutes(app: App, model: HomeserverModel, hooks: { pingAppser
     if (room instanceof Response) return room;
     const caller = c.get('caller');
     const needed = (model.stateContent(room, 'm.room.power_levels')?.state_default as number | undefined) ?? 50;
-    if (model.powerLevel(room, caller.userId) < needed) return err(c, 403, 'M_FORBIDDEN', "You don't have permission to post that to the room.");
+    if (model.powerLevel(room, caller.userId) < needed)
+      return err(c, 403, 'M_FORBIDDEN', "You don't have permission to post that to the room.");
     const tsParam = c.req.query('ts');
-    const ev = model.append(room, { type: c.get('params').eventType, sender: caller.userId, stateKey, content: c.get('body'), ts: tsParam && caller.appservice ? Number(tsParam) : undefined });
+    const ev = model.append(room, {
+      type: c.get('params').eventType,
+      sender: caller.userId,
+      stateKey,
+      content: c.get('body'),
+      ts: tsParam && caller.appservice ? Number(tsParam) : undefined,
+    });
     return c.json({ event_id: ev.event_id });
   };
-  app.put(`${CS}/rooms/:roomId/state/:eventType/:stateKey`, (c) => putState(c as unknown as Ctx, (c as unknown as Ctx).get('params').stateKey));
+  app.put(`${CS}/rooms/:roomId/state/:eventType/:stateKey`, (c) =>
+    putState(c as unknown as Ctx, (c as unknown as Ctx).get('params').stateKey),
+  );
   app.put(`${CS}/rooms/:roomId/state/:eventType/`, (c) => putState(c as unknown as Ctx, ''));
 
   app.put(`${CS}/rooms/:roomId/redact/:eventId/:txnId`, (c) => {
@@ -148,9 +202,15 @@ export function coreRoutes(app: App, model: HomeserverModel, hooks: { pingAppser
     if (room instanceof Response) return room;
     const target = room.events.find((e) => e.event_id === ctx.get('params').eventId);
     if (!target) return err(c, 404, 'M_NOT_FOUND', 'Event not found');
-    if (target.sender !== caller.userId && model.powerLevel(room, caller.userId) < 50) return err(c, 403, 'M_FORBIDDEN', 'You cannot redact this event');
+    if (target.sender !== caller.userId && model.powerLevel(room, caller.userId) < 50)
+      return err(c, 403, 'M_FORBIDDEN', 'You cannot redact this event');
     const reason = ctx.get('body').reason;
-    const ev = model.append(room, { type: 'm.room.redaction', sender: caller.userId, content: { redacts: target.event_id, ...(reason ? { reason } : {}) }, redacts: target.event_id });
+    const ev = model.append(room, {
+      type: 'm.room.redaction',
+      sender: caller.userId,
+      content: { redacts: target.event_id, ...(reason ? { reason } : {}) },
+      redacts: target.event_id,
+    });
     const res = { event_id: ev.event_id };
     model.txnCache.set(key, res);
     return c.json(res);
@@ -170,7 +230,7 @@ export function coreRoutes(app: App, model: HomeserverModel, hooks: { pingAppser
   app.put(`${CS}/profile/:userId/:keyName`, (c) => {
     const ctx = c as unknown as Ctx;
     const { userId, keyName } = ctx.get('params');
-    if (ctx.get('caller').userId !== userId) return err(c, 403, 'M_FORBIDDEN', 'Cannot set another user\'s profile');
+    if (ctx.get('caller').userId !== userId) return err(c, 403, 'M_FORBIDDEN', "Cannot set another user's profile");
     const user = model.users.get(userId)!;
     const value = ctx.get('body')[keyName];
     if (value === undefined) return err(c, 400, 'M_MISSING_PARAM', `Missing key '${keyName}'`);
@@ -179,7 +239,12 @@ export function coreRoutes(app: App, model: HomeserverModel, hooks: { pingAppser
       // Like Synapse: a global profile change writes a new member event in every joined room.
       for (const roomId of model.joinedRooms(userId)) {
         const room = model.rooms.get(roomId)!;
-        model.append(room, { type: 'm.room.member', sender: userId, stateKey: userId, content: { membership: 'join', ...model.memberProfile(userId) } });
+        model.append(room, {
+          type: 'm.room.member',
+          sender: userId,
+          stateKey: userId,
+          content: { membership: 'join', ...model.memberProfile(userId) },
+        });
       }
     }
     return c.json({});
@@ -195,14 +260,22 @@ export function coreRoutes(app: App, model: HomeserverModel, hooks: { pingAppser
     const r = await hooks.pingAppservice(as.id, ctx.get('body').transaction_id as string | undefined);
     const status = r instanceof Response ? r.status : r.status;
     if (status === 0) return err(c, 502, 'M_CONNECTION_FAILED', 'Connection to the application service failed');
-    if (status !== 200) return err(c, 502, 'M_BAD_STATUS', 'Application service returned a non-200 status', { status, body: '' });
+    if (status !== 200)
+      return err(c, 502, 'M_BAD_STATUS', 'Application service returned a non-200 status', { status, body: '' });
     return c.json({ duration_ms: Date.now() - started });
   });
 
   app.post('/_matrix/media/v3/upload', async (c) => {
     const bytes = new Uint8Array(await c.req.arrayBuffer());
-    const id = model.newEventId().slice(1, 25).replace(/[^A-Za-z0-9]/g, 'x');
-    model.media.set(id, { contentType: c.req.header('content-type') ?? 'application/octet-stream', bytes, filename: c.req.query('filename') });
+    const id = model
+      .newEventId()
+      .slice(1, 25)
+      .replace(/[^A-Za-z0-9]/g, 'x');
+    model.media.set(id, {
+      contentType: c.req.header('content-type') ?? 'application/octet-stream',
+      bytes,
+      filename: c.req.query('filename'),
+    });
     return c.json({ content_uri: `mxc://${model.serverName}/${id}` });
   });
   app.get('/_matrix/client/v1/media/download/:serverName/:mediaId', (c) => {

@@ -85,23 +85,41 @@ export class MatrixSpec {
   /** Finds the operation for a request and validates its query and JSON body. */
   check(method: string, path: string, query: URLSearchParams, body: unknown, bodyIsJson: boolean): SpecCheck {
     const candidates = this.operations.filter((o) => o.regex.test(path));
-    if (candidates.length === 0) return { ok: false, params: {}, status: 404, errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' };
+    if (candidates.length === 0)
+      return { ok: false, params: {}, status: 404, errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' };
     const op = candidates.find((o) => o.method === method.toLowerCase());
-    if (!op) return { ok: false, params: {}, status: 405, errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request method' };
+    if (!op)
+      return { ok: false, params: {}, status: 405, errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request method' };
     const m = op.regex.exec(path)!;
     const params: Record<string, string> = {};
     op.paramNames.forEach((n, i) => {
       params[n] = decodeURIComponent(m[i + 1]);
     });
     for (const q of op.requiredQuery) {
-      if (!query.has(q)) return { ok: false, operation: op, params, status: 400, errcode: 'M_MISSING_PARAM', error: `Missing query parameter: ${q}` };
+      if (!query.has(q))
+        return {
+          ok: false,
+          operation: op,
+          params,
+          status: 400,
+          errcode: 'M_MISSING_PARAM',
+          error: `Missing query parameter: ${q}`,
+        };
     }
     if (op.validateBody) {
       if (!bodyIsJson) {
-        if (op.bodyRequired) return { ok: false, operation: op, params, status: 400, errcode: 'M_NOT_JSON', error: 'Content not JSON.' };
+        if (op.bodyRequired)
+          return { ok: false, operation: op, params, status: 400, errcode: 'M_NOT_JSON', error: 'Content not JSON.' };
       } else if (!op.validateBody(body)) {
         const msg = (op.validateBody.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
-        return { ok: false, operation: op, params, status: 400, errcode: 'M_BAD_JSON', error: `Body does not match the spec (${op.operationId}): ${msg}` };
+        return {
+          ok: false,
+          operation: op,
+          params,
+          status: 400,
+          errcode: 'M_BAD_JSON',
+          error: `Body does not match the spec (${op.operationId}): ${msg}`,
+        };
       }
     }
     return { ok: true, operation: op, params };
@@ -118,7 +136,9 @@ export class MatrixSpec {
     const abs = join(SPEC_ROOT, file);
     const doc = this.#read(abs) as JsonObject;
     const servers = (doc.servers as JsonObject[] | undefined) ?? [];
-    const basePath = ((servers[0]?.variables as JsonObject | undefined)?.basePath as JsonObject | undefined)?.default as string | undefined;
+    const basePath = ((servers[0]?.variables as JsonObject | undefined)?.basePath as JsonObject | undefined)?.default as
+      | string
+      | undefined;
     const prefix = basePath ?? '';
     for (const [p, item] of Object.entries(doc.paths as JsonObject)) {
       for (const [method, raw] of Object.entries(item as JsonObject)) {
@@ -138,10 +158,15 @@ export class MatrixSpec {
             })
             .join('')}$`,
         );
-        const parameters = ((opDoc.parameters as JsonObject[] | undefined) ?? []).map((prm) => this.#resolve(prm, abs) as JsonObject);
-        const requiredQuery = parameters.filter((prm) => prm.in === 'query' && prm.required === true).map((prm) => prm.name as string);
+        const parameters = ((opDoc.parameters as JsonObject[] | undefined) ?? []).map(
+          (prm) => this.#resolve(prm, abs) as JsonObject,
+        );
+        const requiredQuery = parameters
+          .filter((prm) => prm.in === 'query' && prm.required === true)
+          .map((prm) => prm.name as string);
         const rb = opDoc.requestBody ? (this.#resolve(opDoc.requestBody, abs) as JsonObject) : undefined;
-        const schema = ((rb?.content as JsonObject | undefined)?.['application/json'] as JsonObject | undefined)?.schema as Json | undefined;
+        const schema = ((rb?.content as JsonObject | undefined)?.['application/json'] as JsonObject | undefined)
+          ?.schema as Json | undefined;
         const op: Operation = {
           method,
           template,
@@ -157,7 +182,9 @@ export class MatrixSpec {
       }
     }
     // Most specific first: literal segments beat parameters (`/rooms/{id}/state` before `/rooms/{id}/{x}`).
-    this.operations.sort((a, b) => b.template.replace(/\{[^}]+\}/g, '').length - a.template.replace(/\{[^}]+\}/g, '').length);
+    this.operations.sort(
+      (a, b) => b.template.replace(/\{[^}]+\}/g, '').length - a.template.replace(/\{[^}]+\}/g, '').length,
+    );
   }
 
   #read(abs: string): Json {
