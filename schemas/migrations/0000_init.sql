@@ -1,3 +1,89 @@
+CREATE TABLE `appservice_txns` (
+	`token_hash` text NOT NULL,
+	`txn_id` text NOT NULL,
+	`events` integer NOT NULL,
+	`received_at` integer NOT NULL,
+	PRIMARY KEY(`token_hash`, `txn_id`)
+);
+--> statement-breakpoint
+CREATE TABLE `ghosts` (
+	`remote_user_id` text PRIMARY KEY NOT NULL,
+	`network` text NOT NULL,
+	`user_id` text NOT NULL,
+	`display_name` text,
+	`avatar_mxc` text,
+	`email` text,
+	`phone` text,
+	`registered` integer DEFAULT false NOT NULL,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `ghosts_user_id_unique` ON `ghosts` (`user_id`);--> statement-breakpoint
+CREATE TABLE `management_rooms` (
+	`matrix_user_id` text PRIMARY KEY NOT NULL,
+	`room_id` text NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `management_rooms_room_id_unique` ON `management_rooms` (`room_id`);--> statement-breakpoint
+CREATE TABLE `message_map` (
+	`matrix_event_id` text PRIMARY KEY NOT NULL,
+	`remote_message_id` text NOT NULL,
+	`matrix_room_id` text NOT NULL,
+	`remote_room_id` text NOT NULL,
+	`direction` text NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `message_map_remote_message_id_unique` ON `message_map` (`remote_message_id`);--> statement-breakpoint
+CREATE INDEX `message_map_room` ON `message_map` (`matrix_room_id`);--> statement-breakpoint
+CREATE TABLE `outbox` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`lane` text NOT NULL,
+	`queue_key` text NOT NULL,
+	`dedupe_key` text NOT NULL,
+	`payload` text NOT NULL,
+	`state` text DEFAULT 'pending' NOT NULL,
+	`attempts` integer DEFAULT 0 NOT NULL,
+	`next_attempt_at` integer DEFAULT 0 NOT NULL,
+	`last_error` text,
+	`created_at` integer NOT NULL,
+	`done_at` integer
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `outbox_dedupe_key_unique` ON `outbox` (`dedupe_key`);--> statement-breakpoint
+CREATE INDEX `outbox_pending` ON `outbox` (`state`,`queue_key`,`id`);--> statement-breakpoint
+CREATE TABLE `portals` (
+	`remote_room_id` text PRIMARY KEY NOT NULL,
+	`network` text NOT NULL,
+	`matrix_room_id` text,
+	`name` text,
+	`topic` text,
+	`is_direct` integer DEFAULT false NOT NULL,
+	`fixed_members` integer DEFAULT false NOT NULL,
+	`broken` text,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `portals_matrix_room_id_unique` ON `portals` (`matrix_room_id`);--> statement-breakpoint
+CREATE TABLE `puppets` (
+	`matrix_user_id` text PRIMARY KEY NOT NULL,
+	`network` text NOT NULL,
+	`remote_user_id` text NOT NULL,
+	`remote_name` text NOT NULL,
+	`credentials` text NOT NULL,
+	`logged_out` text,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `puppets_remote_user_id_unique` ON `puppets` (`remote_user_id`);--> statement-breakpoint
+CREATE TABLE `room_flags` (
+	`room_id` text NOT NULL,
+	`flag` text NOT NULL,
+	`at` integer NOT NULL,
+	PRIMARY KEY(`room_id`, `flag`)
+);
+--> statement-breakpoint
 CREATE TABLE `conversation_classifications` (
 	`conversation_id` text PRIMARY KEY NOT NULL,
 	`model_version` text NOT NULL,
