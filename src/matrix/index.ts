@@ -1,0 +1,22 @@
+/** Public face of the Matrix client layer: the only module that uses matrix-js-sdk. */
+export {
+  type HttpMethod,
+  MatrixApi,
+  type MatrixApiOptions,
+  type RequestOptions,
+  type RetryPolicy,
+  realSleep,
+  toRemoteError,
+} from './api.ts';
+export { type CreateRoomRequest, GhostRegistrar, Intent, IntentFactory, txnIdFor } from './intent.ts';
+export {
+  buildRegistration,
+  escapeRegex,
+  newToken,
+  type Registration,
+  type RegistrationSettings,
+  readRegistration,
+  registrationSchema,
+  registrationToYaml,
+  writeRegistration,
+} from './registration.ts';
