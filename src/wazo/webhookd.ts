@@ -1,0 +1,99 @@
+/**
+ * wazo-webhookd admin subscriptions: the bridge owns one subscription (tagged `metadata.owner`) that posts the
+ * chat events to `POST <public_url>/wazo/events/<secret>`. ensureSubscription is idempotent: it finds ours by
+ * metadata, updates it when the URL or events changed, and creates it otherwise.
+ */
+import type { TokenProvider } from './auth.ts';
+import { toError, type WazoHttp, type WazoRequest } from './http.ts';
+import { CHAT_EVENTS, subscriptionListSchema, subscriptionSchema, type WazoSubscription } from './schemas.ts';
+import type { z } from 'zod';
+
+const WEBHOOKD = '/api/webhookd/1.0';
+export const SUBSCRIPTION_OWNER = 'matrix-crm-bridge';
+
+/** The body template: keeps the event name next to the data (webhookd's default body drops it). */
+export const WEBHOOK_BODY_TEMPLATE =
+  '{"event": "{{ event_name }}", "wazo": "{{ wazo_uuid }}", "data": {{ event|tojson }}}';
+
+export interface SubscriptionSpec {
+  url: string;
+  verifyTls: boolean;
+}
+
+export function subscriptionBody(spec: SubscriptionSpec): Record<string, unknown> {
+  return {
+    name: 'matrix-crm-bridge chat',
+    service: 'http',
+    events: [...CHAT_EVENTS],
+    config: {
+      url: spec.url,
+      method: 'post',
+      verify_certificate: spec.verifyTls ? 'true' : 'false',
+      content_type: 'application/json',
+      body: WEBHOOK_BODY_TEMPLATE,
+    },
+    metadata: { owner: SUBSCRIPTION_OWNER },
+  };
+}
+
+export class WebhookdClient {
+  readonly #http: WazoHttp;
+  readonly #tokens: TokenProvider;
+  constructor(http: WazoHttp, tokens: TokenProvider) {
+    this.#http = http;
+    this.#tokens = tokens;
+  }
+
+  async list(): Promise<WazoSubscription[]> {
+    const path = `${WEBHOOKD}/subscriptions?search_metadata=${encodeURIComponent(`owner:${SUBSCRIPTION_OWNER}`)}`;
+    return (await this.#call({ method: 'GET', path, tenant: true }, subscriptionListSchema)).items;
+  }
+
+  create(body: Record<string, unknown>): Promise<WazoSubscription> {
+    return this.#call({ method: 'POST', path: `${WEBHOOKD}/subscriptions`, body, tenant: true }, subscriptionSchema);
+  }
+
+  update(uuid: string, body: Record<string, unknown>): Promise<WazoSubscription> {
+    return this.#call(
+      { method: 'PUT', path: `${WEBHOOKD}/subscriptions/${encodeURIComponent(uuid)}`, body, tenant: true },
+      subscriptionSchema,
+    );
+  }
+
+  /** Creates or updates our subscription. Returns what was done. Never logs the URL (it holds the secret). */
+  async ensureSubscription(
+    spec: SubscriptionSpec,
+  ): Promise<{ action: 'created' | 'updated' | 'unchanged'; uuid: string }> {
+    const wanted = subscriptionBody(spec);
+    const mine = (await this.list()).filter((s) => s.metadata?.owner === SUBSCRIPTION_OWNER);
+    const current = mine[0];
+    if (!current) return { action: 'created', uuid: (await this.create(wanted)).uuid };
+    const cfg = wanted.config as Record<string, string>;
+    const same =
+      current.config.url === cfg.url &&
+      current.config.body === cfg.body &&
+      current.config.verify_certificate === cfg.verify_certificate &&
+      CHAT_EVENTS.every((e) => current.events.includes(e));
+    if (same) return { action: 'unchanged', uuid: current.uuid };
+    return { action: 'updated', uuid: (await this.update(current.uuid, wanted)).uuid };
+  }
+
+  async #call<S extends z.ZodType>(req: Omit<WazoRequest, 'token'>, schema: S): Promise<z.output<S>> {
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.#tokens.get();
+      const res = await this.#http.raw({ ...req, token });
+      if (res.status === 401 && attempt === 0) {
+        this.#tokens.invalidate(token);
+        continue;
+      }
+      if (res.status < 200 || res.status >= 300) throw toError(req, res);
+      const parsed = schema.safeParse(res.json);
+      if (!parsed.success)
+        throw toError(req, {
+          status: 502,
+          json: { message: 'unexpected response shape', error_id: 'invalid-response' },
+        });
+      return parsed.data;
+    }
+  }
+}
