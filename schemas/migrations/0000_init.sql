@@ -199,6 +199,8 @@ CREATE TABLE `history_events` (
 	`reply_to` text,
 	`thread_root` text,
 	`edited_at` integer,
+	`original_body` text,
+	`original_formatted_body` text,
 	`redacted` integer DEFAULT false NOT NULL,
 	`reaction_count` integer DEFAULT 0 NOT NULL,
 	`encrypted` integer DEFAULT false NOT NULL,
@@ -288,4 +290,9 @@ CREATE TABLE `job_runs` (
 	`error` text
 );
 --> statement-breakpoint
-CREATE INDEX `job_runs_job_started` ON `job_runs` (`job`,`started_at`);
+CREATE INDEX `job_runs_job_started` ON `job_runs` (`job`,`started_at`);--> statement-breakpoint
+CREATE TABLE `wazo_cursors` (
+	`name` text PRIMARY KEY NOT NULL,
+	`created_at` text NOT NULL,
+	`updated_at` integer NOT NULL
+);

@@ -4,3 +4,4 @@ export * from './classification.ts';
 export * from './crm.ts';
 export * from './history.ts';
 export * from './jobs.ts';
+export * from './wazo.ts';
