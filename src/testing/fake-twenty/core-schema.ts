@@ -81,14 +81,11 @@ const StringFilter = new GraphQLInputObjectType({
 });
 const FloatFilter = new GraphQLInputObjectType({
   name: 'FloatFilter',
-  fields: Object.fromEntries(
-    ['eq', 'neq', 'gt', 'gte', 'lt', 'lte']
-      .map((k) => [k, { type: GraphQLFloat }])
-      .concat([
-        ['in', { type: new GraphQLList(new GraphQLNonNull(GraphQLFloat)) }],
-        ['is', { type: GraphQLString }],
-      ]),
-  ),
+  fields: {
+    ...Object.fromEntries(['eq', 'neq', 'gt', 'gte', 'lt', 'lte'].map((k) => [k, { type: GraphQLFloat }])),
+    in: { type: new GraphQLList(new GraphQLNonNull(GraphQLFloat)) },
+    is: { type: GraphQLString },
+  },
 });
 const UUIDFilter = new GraphQLInputObjectType({
   name: 'UUIDFilter',
@@ -318,7 +315,7 @@ export function buildCoreSchema(
       args: { id: { type: new GraphQLNonNull(UUIDScalar) } },
       resolve: guarded(
         `delete${T}`,
-        (a: { id: string }) => store.softDelete(obj, store.find(obj, { id: { eq: a.id } }))[0] ?? null,
+        (a: { id: string }) => store.softDelete(store.find(obj, { id: { eq: a.id } }))[0] ?? null,
       ),
     };
     mutation[`delete${P}`] = {
@@ -330,7 +327,7 @@ export function buildCoreSchema(
           throw new GraphQLError('Maximum number of affected records is 100', {
             extensions: { code: 'BAD_USER_INPUT' },
           });
-        return store.softDelete(obj, rows);
+        return store.softDelete(rows);
       }),
     };
   }

@@ -182,7 +182,7 @@ export class RecordStore {
     return row;
   }
 
-  softDelete(obj: FakeObject, rows: RecordRow[]): RecordRow[] {
+  softDelete(rows: RecordRow[]): RecordRow[] {
     const at = new Date(this.now()).toISOString();
     for (const r of rows) r.deletedAt = at;
     return rows;

@@ -67,7 +67,8 @@ export class FakeTwenty {
   private lagRemaining = 0;
   private readonly metadata: { schema: GraphQLSchema; root: Record<string, unknown> };
   private readonly failures: FailureKind[] = [];
-  private tokens: { at: number }[] = [];
+  private tokens: number;
+  private refilledAt: number;
   private current: RecordedRequest | undefined;
   url = '';
 
@@ -79,6 +80,8 @@ export class FakeTwenty {
     this.schemaLag = opts.schemaLag ?? 0;
     this.now = opts.now ?? Date.now;
     this.port = opts.port ?? 0;
+    this.tokens = this.rateLimit;
+    this.refilledAt = this.now();
     this.objects = standardObjects(this.version);
     this.store = new RecordStore({ maxRecords: opts.maxRecords ?? (this.version === '2.x' ? 200 : 60), now: this.now });
     this.coreSchema = this.buildCore();
@@ -129,17 +132,22 @@ export class FakeTwenty {
     this.coreDirty = true;
   }
 
+  /** Token bucket per workspace, refilled continuously (`rateLimit` tokens per `rateWindowMs`). */
   private guard(rootField: string): void {
     const now = this.now();
-    this.tokens = this.tokens.filter((t) => now - t.at < this.rateWindowMs);
-    if (this.tokens.length >= this.rateLimit) {
+    this.tokens = Math.min(
+      this.rateLimit,
+      this.tokens + ((now - this.refilledAt) * this.rateLimit) / this.rateWindowMs,
+    );
+    this.refilledAt = now;
+    if (this.tokens < 1 - 1e-9) {
       this.current?.rateLimited.push(rootField);
       const msg = `Rate limit reached (${this.rateLimit} tokens per ${this.rateWindowMs} ms)`;
       throw new GraphQLError(msg, {
         extensions: { code: 'BAD_USER_INPUT', userFriendlyMessage: 'Rate limit reached. Please try again later.' },
       });
     }
-    this.tokens.push({ at: now });
+    this.tokens -= 1;
   }
 
   async start(): Promise<string> {
@@ -210,15 +218,16 @@ export class FakeTwenty {
       rateLimited: [],
     };
     this.requests.push(rec);
-    if (typeof body.query !== 'string')
-      return send((rec.status = 400), {
-        errors: [{ message: 'Must provide query string.', extensions: { code: 'BAD_REQUEST' } }],
-      });
+    if (typeof body.query !== 'string') rec.status = 400;
+    return send(400, {
+      errors: [{ message: 'Must provide query string.', extensions: { code: 'BAD_REQUEST' } }],
+    });
     let doc: ReturnType<typeof parse>;
     try {
       doc = parse(body.query);
     } catch (err) {
-      return send((rec.status = 400), {
+      rec.status = 400;
+      return send(400, {
         errors: [{ message: (err as Error).message, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }],
       });
     }
@@ -240,14 +249,15 @@ export class FakeTwenty {
     }
     const errors = validate(schema, doc);
     if (errors.length > 0) {
-      return send((rec.status = 400), {
+      rec.status = 400;
+      return send(400, {
         errors: errors.map((e) => ({ message: e.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })),
       });
     }
     if (failure === 'rateLimit') {
       // Exhaust the bucket so that every root field of this request is refused.
-      const now = this.now();
-      this.tokens = Array.from({ length: this.rateLimit }, () => ({ at: now }));
+      this.tokens = 0;
+      this.refilledAt = this.now();
     }
     this.current = rec;
     const result = await execute({ schema, document: doc, rootValue, variableValues: variables });
