@@ -218,10 +218,10 @@ export class FakeTwenty {
       rateLimited: [],
     };
     this.requests.push(rec);
-    if (typeof body.query !== 'string') rec.status = 400;
-    return send(400, {
-      errors: [{ message: 'Must provide query string.', extensions: { code: 'BAD_REQUEST' } }],
-    });
+    if (typeof body.query !== 'string') {
+      rec.status = 400;
+      return send(400, { errors: [{ message: 'Must provide query string.', extensions: { code: 'BAD_REQUEST' } }] });
+    }
     let doc: ReturnType<typeof parse>;
     try {
       doc = parse(body.query);
