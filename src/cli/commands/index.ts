@@ -1,6 +1,15 @@
 import type { Command } from '../command.ts';
+import { classifyCommand } from './classify.ts';
 import { migrateCommand } from './migrate.ts';
+import { nlpClassifyCommand, nlpEvaluateCommand, nlpTrainCommand } from './nlp.ts';
 import { startCommand } from './start.ts';
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [startCommand, migrateCommand];
+export const COMMANDS: readonly Command[] = [
+  startCommand,
+  migrateCommand,
+  classifyCommand,
+  nlpTrainCommand,
+  nlpEvaluateCommand,
+  nlpClassifyCommand,
+];
