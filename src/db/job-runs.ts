@@ -60,9 +60,16 @@ export async function recordJobRun(
     finishJobRun(db, id, { ok: true, counts }, clock());
     return counts;
   } catch (err) {
-    finishJobRun(db, id, { ok: false, counts: {}, error: err }, clock());
+    // A runner that did part of its work may attach its counters to the error (e.g. sync's SyncIncompleteError).
+    finishJobRun(db, id, { ok: false, counts: countsOf(err), error: err }, clock());
     throw err;
   }
+}
+
+function countsOf(err: unknown): JobCounts {
+  const c = (err as { counts?: unknown } | null)?.counts;
+  if (c === null || typeof c !== 'object') return {};
+  return Object.fromEntries(Object.entries(c).filter(([, v]) => typeof v === 'number')) as JobCounts;
 }
 
 /** The latest runs of one job, newest first. */

@@ -66,6 +66,9 @@ export const historyEvents = sqliteTable(
     replyTo: text('reply_to'),
     threadRoot: text('thread_root'),
     editedAt: integer('edited_at'),
+    /** The text before the first edit, kept so that redacting the latest edit can restore it. */
+    originalBody: text('original_body'),
+    originalFormattedBody: text('original_formatted_body'),
     redacted: integer('redacted', { mode: 'boolean' }).notNull().default(false),
     reactionCount: integer('reaction_count').notNull().default(0),
     encrypted: integer('encrypted', { mode: 'boolean' }).notNull().default(false),

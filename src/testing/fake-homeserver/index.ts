@@ -11,6 +11,7 @@ import { type AppserviceRegistration, HomeserverModel } from './model.ts';
 import { AppservicePusher, type PusherOptions } from './pusher.ts';
 import { readRoutes } from './read-routes.ts';
 import { coreRoutes } from './routes.ts';
+import { syncRoutes } from './sync-routes.ts';
 
 export { type Caller, type Ctx, err, type FailureRule, type RecordedRequest, roomFor } from './app.ts';
 export { type AppserviceRegistration, type FakeEvent, type FakeRoom, type FakeUser, HomeserverModel } from './model.ts';
@@ -49,6 +50,7 @@ export class FakeHomeserver {
         },
       });
       readRoutes(app, this.model);
+      syncRoutes(app, this.model);
     });
   }
 

@@ -2,6 +2,7 @@
 import type { Hono } from 'hono';
 import { type Caller, type Ctx, err, roomFor } from './app.ts';
 import type { HomeserverModel } from './model.ts';
+import { resolveStreamToken } from './sync-routes.ts';
 
 type App = Hono<{ Variables: { caller: Caller; params: Record<string, string>; body: Record<string, unknown> } }>;
 const CS = '/_matrix/client/v3';
@@ -92,8 +93,8 @@ export function readRoutes(app: App, model: HomeserverModel) {
     let page: ReturnType<HomeserverModel['paginate']>;
     try {
       page = model.paginate(room, {
-        from: c.req.query('from'),
-        to: c.req.query('to'),
+        from: resolveStreamToken(room, c.req.query('from')),
+        to: resolveStreamToken(room, c.req.query('to')),
         dir,
         limit: limit || 10,
         visibleFrom: vis === 'joined' ? firstJoin : 0,

@@ -49,7 +49,8 @@ export function syncRoutes(app: App, model: HomeserverModel) {
     let filter: SyncFilter = {};
     const raw = c.req.query('filter');
     if (raw) {
-      if (!raw.trim().startsWith('{')) return err(c, 400, 'M_INVALID_PARAM', 'Stored filter IDs are not supported by this fake');
+      if (!raw.trim().startsWith('{'))
+        return err(c, 400, 'M_INVALID_PARAM', 'Stored filter IDs are not supported by this fake');
       try {
         filter = JSON.parse(raw) as SyncFilter;
       } catch {
@@ -72,7 +73,11 @@ export function syncRoutes(app: App, model: HomeserverModel) {
       const membership = model.membership(room, me);
       if (membership === 'invite') {
         const stripped = [...room.state.values()]
-          .filter((e) => ['m.room.create', 'm.room.name', 'm.room.join_rules'].includes(e.type) || (e.type === 'm.room.member' && e.state_key === me))
+          .filter(
+            (e) =>
+              ['m.room.create', 'm.room.name', 'm.room.join_rules'].includes(e.type) ||
+              (e.type === 'm.room.member' && e.state_key === me),
+          )
           .map((e) => ({ type: e.type, state_key: e.state_key, sender: e.sender, content: e.content }));
         invite[room.id] = { invite_state: { events: stripped } };
         continue;

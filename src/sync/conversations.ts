@@ -1,0 +1,130 @@
+/**
+ * Writer of `conversations` (and of `history_events.conversation_id`): recomputes a room's segments from
+ * the stored messages and writes only what changed, bumping `revision` so classify and export see it.
+ * A segment is keyed `<room id>#<start ms>`; if earlier messages arrive (backfill), the segment starts
+ * earlier, gets a new id, and the old row is removed.
+ */
+import type Database from 'better-sqlite3';
+import type { Channel } from '../db/schema/history.ts';
+import { type SegmentMessage, type SegmentMetrics, segmentMetrics, splitSegments } from './segments.ts';
+
+export interface ConversationCounts {
+  created: number;
+  updated: number;
+  deleted: number;
+}
+
+type Row = Record<string, unknown>;
+
+const FIELDS = [
+  ['startedAt', 'started_at'],
+  ['lastMessageAt', 'last_message_at'],
+  ['messageCount', 'message_count'],
+  ['customerMessageCount', 'customer_message_count'],
+  ['agentMessageCount', 'agent_message_count'],
+  ['firstResponseSeconds', 'first_response_seconds'],
+  ['meanResponseSeconds', 'mean_response_seconds'],
+  ['resolutionSeconds', 'resolution_seconds'],
+  ['status', 'status'],
+] as const;
+
+/** Recomputes every segment of one room in one transaction. */
+export function recomputeConversations(
+  db: Database.Database,
+  roomId: string,
+  o: { gapMs: number; now: number },
+): ConversationCounts {
+  return db.transaction(() => {
+    const room = db.prepare('select channel, customer_key from history_rooms where room_id = ?').get(roomId) as
+      | Row
+      | undefined;
+    const counts: ConversationCounts = { created: 0, updated: 0, deleted: 0 };
+    if (!room) return counts;
+    const rows = db
+      .prepare(`select e.event_id, e.ts, e.sender, e.sender_role, e.encrypted, p.customer_key from history_events e
+        left join history_participants p on p.room_id = e.room_id and p.user_id = e.sender
+        where e.room_id = ? and e.sender_role in ('customer', 'staff') and e.type in ('m.room.message', 'm.room.encrypted')
+        order by e.ts, e.event_id`)
+      .raw()
+      .all(roomId) as [string, number, string, 'customer' | 'staff', number, string | null][];
+    const messages: SegmentMessage[] = rows.map((r) => ({
+      eventId: r[0],
+      ts: r[1],
+      sender: r[2],
+      role: r[3],
+      encrypted: r[4] === 1,
+      customerKey: r[5],
+    }));
+    const segments = splitSegments(messages, o.gapMs);
+    const existing = new Map<string, Row>();
+    for (const r of db.prepare('select * from conversations where room_id = ?').all(roomId) as Row[])
+      existing.set(r.id as string, r);
+    const insert =
+      db.prepare(`insert into conversations (id, room_id, channel, customer_key, started_at, last_message_at, message_count,
+      customer_message_count, agent_message_count, first_response_seconds, mean_response_seconds, resolution_seconds, status, agents,
+      encrypted, revision, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`);
+    const update =
+      db.prepare(`update conversations set channel = ?, customer_key = ?, started_at = ?, last_message_at = ?, message_count = ?,
+      customer_message_count = ?, agent_message_count = ?, first_response_seconds = ?, mean_response_seconds = ?, resolution_seconds = ?,
+      status = ?, agents = ?, encrypted = ?, revision = revision + 1, updated_at = ? where id = ?`);
+    const tag = db.prepare('update history_events set conversation_id = ? where room_id = ? and ts between ? and ?');
+    const seen = new Set<string>();
+    segments.forEach((seg, i) => {
+      const m = segmentMetrics(seg, { gapMs: o.gapMs, now: o.now, closed: i < segments.length - 1 });
+      const id = `${roomId}#${m.startedAt}`;
+      seen.add(id);
+      const customerKey = (room.customer_key as string | null) ?? m.customerKey;
+      const agents = JSON.stringify(m.agents);
+      const values = [
+        room.channel as Channel,
+        customerKey,
+        m.startedAt,
+        m.lastMessageAt,
+        m.messageCount,
+        m.customerMessageCount,
+        m.agentMessageCount,
+        m.firstResponseSeconds,
+        m.meanResponseSeconds,
+        m.resolutionSeconds,
+        m.status,
+        agents,
+        m.encrypted ? 1 : 0,
+      ] as const;
+      const old = existing.get(id);
+      if (!old) {
+        insert.run(id, roomId, ...values, o.now);
+        counts.created++;
+      } else if (differs(old, m, customerKey, agents, room.channel as string)) {
+        update.run(...values, o.now, id);
+        counts.updated++;
+      } else return;
+      tag.run(id, roomId, m.startedAt, m.lastMessageAt);
+    });
+    const del = db.prepare('delete from conversations where id = ?');
+    for (const id of existing.keys()) {
+      if (seen.has(id)) continue;
+      del.run(id);
+      counts.deleted++;
+    }
+    return counts;
+  })();
+}
+
+function differs(old: Row, m: SegmentMetrics, customerKey: string | null, agents: string, channel: string): boolean {
+  if (
+    old.customer_key !== customerKey ||
+    old.agents !== agents ||
+    old.channel !== channel ||
+    (old.encrypted === 1) !== m.encrypted
+  )
+    return true;
+  return FIELDS.some(([k, col]) => old[col] !== m[k]);
+}
+
+/** Rooms whose last segment waits on the customer past the gap: their status turns RESOLVED without new events. */
+export function roomsWithStaleStatus(db: Database.Database, o: { gapMs: number; now: number }): string[] {
+  const rows = db
+    .prepare(`select distinct room_id from conversations where status = 'WAITING_ON_CUSTOMER' and last_message_at < ?`)
+    .all(o.now - o.gapMs) as { room_id: string }[];
+  return rows.map((r) => r.room_id);
+}

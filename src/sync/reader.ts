@@ -1,0 +1,121 @@
+/**
+ * Read-only Client-Server calls of the sync job, through the Matrix client layer (`MatrixApi`: matrix-js-sdk's
+ * HTTP layer with the retry policy of issue 5 §7: 429 → wait `Retry-After` / `retry_after_ms`; 5xx and
+ * network errors → capped exponential backoff; other errors fail at once). Sleeps are injected so tests
+ * never wait on real time. Works with a user's access token or the appservice `as_token` alike.
+ */
+import { MatrixApi, type RetryPolicy } from '../matrix/index.ts';
+import { RemoteApiError } from '../errors.ts';
+import type { ClientEvent } from './room-info.ts';
+
+export interface ReaderOptions {
+  baseUrl: string;
+  userId: string;
+  accessToken: string;
+  /** Waits `ms` (tests pass a fake that records and returns at once). */
+  sleep: (ms: number) => Promise<void>;
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface MessagesPage {
+  start: string;
+  end?: string;
+  chunk: ClientEvent[];
+}
+
+/** Events the job stores; the homeserver filters the rest out before sending. */
+export const HISTORY_TYPES = ['m.room.message', 'm.room.encrypted', 'm.reaction', 'm.room.redaction', 'm.room.member'];
+
+export class MatrixReader {
+  readonly userId: string;
+  readonly #api: MatrixApi;
+
+  constructor(o: ReaderOptions) {
+    this.userId = o.userId;
+    this.#api = new MatrixApi({
+      baseUrl: o.baseUrl,
+      asToken: o.accessToken,
+      botUserId: o.userId,
+      sleep: o.sleep,
+      retry: o.retry,
+      timeoutMs: 60_000,
+    });
+  }
+
+  joinedRooms(): Promise<string[]> {
+    return this.#get<{ joined_rooms: string[] }>('/joined_rooms').then((r) => {
+      if (!Array.isArray(r.joined_rooms))
+        throw new RemoteApiError('homeserver', 200, '/joined_rooms: no joined_rooms array');
+      return r.joined_rooms.filter((x): x is string => typeof x === 'string');
+    });
+  }
+
+  /**
+   * One `/sync` with an empty timeline: its `next_batch` anchors the first backward walk and the forward
+   * cursor (spec: `from` accepts `/sync` tokens), and `rooms.invite` lists the pending invites.
+   */
+  async anchor(): Promise<{ nextBatch: string; invites: string[] }> {
+    const filter = {
+      presence: { types: [] },
+      account_data: { types: [] },
+      room: { timeline: { limit: 0 }, state: { types: [] }, ephemeral: { types: [] }, account_data: { types: [] } },
+    };
+    const r = await this.#get<{ next_batch?: string; rooms?: { invite?: Record<string, unknown> } }>('/sync', {
+      filter: JSON.stringify(filter),
+      timeout: '0',
+    });
+    if (typeof r.next_batch !== 'string') throw new RemoteApiError('homeserver', 200, '/sync: no next_batch');
+    return { nextBatch: r.next_batch, invites: Object.keys(r.rooms?.invite ?? {}) };
+  }
+
+  async join(roomId: string): Promise<void> {
+    await this.#api.request('POST', `/rooms/${encodeURIComponent(roomId)}/join`, { body: {} });
+  }
+
+  async roomState(roomId: string): Promise<ClientEvent[]> {
+    const r = await this.#get<unknown>(`/rooms/${encodeURIComponent(roomId)}/state`);
+    if (!Array.isArray(r)) throw new RemoteApiError('homeserver', 200, `/rooms/${roomId}/state: not an array`);
+    return r.filter(isClientEvent);
+  }
+
+  async messages(roomId: string, from: string | undefined, dir: 'b' | 'f', limit: number): Promise<MessagesPage> {
+    const q: Record<string, string> = { dir, limit: String(limit), filter: JSON.stringify({ types: HISTORY_TYPES }) };
+    if (from !== undefined) q.from = from;
+    const r = await this.#get<Partial<MessagesPage>>(`/rooms/${encodeURIComponent(roomId)}/messages`, q);
+    if (!Array.isArray(r.chunk) || typeof r.start !== 'string') {
+      throw new RemoteApiError('homeserver', 200, `/rooms/${roomId}/messages: malformed page`);
+    }
+    return {
+      start: r.start,
+      ...(typeof r.end === 'string' ? { end: r.end } : {}),
+      chunk: r.chunk.filter(isClientEvent),
+    };
+  }
+
+  /** The profile (displayname and custom fields), or undefined when the homeserver has none (404/403). */
+  async profile(userId: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return await this.#get<Record<string, unknown>>(`/profile/${encodeURIComponent(userId)}`);
+    } catch (err) {
+      if (err instanceof RemoteApiError && (err.remoteStatus === 404 || err.remoteStatus === 403)) return undefined;
+      throw err;
+    }
+  }
+
+  #get<T>(path: string, query?: Record<string, string>): Promise<T> {
+    return this.#api.request<T>('GET', path, { query });
+  }
+}
+
+function isClientEvent(v: unknown): v is ClientEvent {
+  if (v === null || typeof v !== 'object') return false;
+  const e = v as Record<string, unknown>;
+  return (
+    typeof e.event_id === 'string' &&
+    typeof e.type === 'string' &&
+    typeof e.sender === 'string' &&
+    typeof e.origin_server_ts === 'number' &&
+    e.content !== null &&
+    typeof e.content === 'object'
+  );
+}

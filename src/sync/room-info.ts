@@ -1,0 +1,89 @@
+/**
+ * Channel detection from a room's current state. Pure: no I/O.
+ * WhatsApp: an `m.bridge` / `uk.half-shot.bridge` event with `protocol.id = "whatsapp"` (matched on content,
+ * not on the state key), or a member matching the WhatsApp ghost pattern. Wazo: our `m.bridge` (protocol
+ * `wazo`, or bridge bot = our bot). Anything else: a plain Matrix room.
+ */
+import type { Channel } from '../db/schema/history.ts';
+import { type RoleRules, roleOf } from './roles.ts';
+
+/** A Client-Server event as the homeserver returns it (only the fields we read). */
+export interface ClientEvent {
+  event_id: string;
+  type: string;
+  sender: string;
+  origin_server_ts: number;
+  content: Record<string, unknown>;
+  state_key?: string;
+  redacts?: string;
+  unsigned?: Record<string, unknown>;
+}
+
+export interface MemberState {
+  membership: string;
+  displayName: string | null;
+}
+
+export interface RoomInfo {
+  channel: Channel;
+  name: string | null;
+  isDirect: boolean;
+  encrypted: boolean;
+  /** `m.bridge` `channel.id`: WhatsApp JID or Wazo room uuid. */
+  remoteChannelId: string | null;
+  /** `channel["fi.mau.receiver"]`: digits of the bridged login's own number. */
+  waReceiver: string | null;
+  /** Current members (any membership) with their display names. */
+  members: Map<string, MemberState>;
+}
+
+const obj = (v: unknown): Record<string, unknown> | undefined =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+export function describeRoom(state: readonly ClientEvent[], rules: RoleRules): RoomInfo {
+  const members = new Map<string, MemberState>();
+  let name: string | undefined;
+  let encrypted = false;
+  let bridge: Record<string, unknown> | undefined;
+  let ours = false;
+  for (const ev of state) {
+    if (ev.type === 'm.room.member' && typeof ev.state_key === 'string') {
+      members.set(ev.state_key, {
+        membership: str(ev.content.membership) ?? 'leave',
+        displayName: str(ev.content.displayname) ?? null,
+      });
+    } else if (ev.type === 'm.room.name') name = str(ev.content.name);
+    else if (ev.type === 'm.room.encryption') encrypted = true;
+    else if (ev.type === 'm.bridge' || ev.type === 'uk.half-shot.bridge') {
+      const protocol = str(obj(ev.content.protocol)?.id);
+      if (protocol === 'whatsapp' || protocol === 'wazo') bridge ??= ev.content;
+      if (protocol === 'wazo' || ev.content.bridgebot === rules.ourBot) ours = true;
+    }
+  }
+  const protocol = str(obj(bridge?.protocol)?.id);
+  const channelInfo = obj(bridge?.channel);
+  const remoteChannelId = str(channelInfo?.id) ?? null;
+  const waReceiver = str(channelInfo?.['fi.mau.receiver'])?.replace(/\D/g, '') || null;
+  let channel: Channel = 'matrix';
+  if (protocol === 'whatsapp' || [...members.keys()].some((m) => rules.whatsappGhost.test(m))) channel = 'whatsapp';
+  else if (ours) channel = 'wazo';
+  const humans = [...members].filter(
+    ([m, s]) => s.membership === 'join' && roleOf(rules, m, waReceiver) !== 'bot',
+  ).length;
+  let isDirect: boolean;
+  if (channel === 'whatsapp' && bridge) {
+    isDirect =
+      bridge['com.beeper.room_type'] === 'dm' ||
+      (remoteChannelId !== null && (remoteChannelId.endsWith('@s.whatsapp.net') || remoteChannelId.endsWith('@lid')));
+  } else isDirect = humans <= 2;
+  return {
+    channel,
+    name: name ?? str(channelInfo?.displayname) ?? null,
+    isDirect,
+    encrypted,
+    remoteChannelId,
+    waReceiver: channel === 'whatsapp' ? waReceiver : null,
+    members,
+  };
+}

@@ -1,0 +1,213 @@
+/**
+ * Stage 1 runner: lists the rooms of every configured account, reads each selected room once (the first
+ * account that sees it), recomputes the conversation segments of the rooms that changed, applies retention,
+ * and returns its counters. A failing room is logged and recorded (`history_rooms.last_error`) and the
+ * others go on; if any room failed the run ends with a {@link SyncIncompleteError} carrying the counters,
+ * so `job_runs` keeps both the counts and the errors.
+ */
+import { AppError, describeError } from '../errors.ts';
+import type { StageContext } from '../stage.ts';
+import { resolveAccounts } from './accounts.ts';
+import { recomputeConversations, roomsWithStaleStatus } from './conversations.ts';
+import { parseDuration } from '../config/index.ts';
+import { type ProgressReporter, silentProgress } from './progress.ts';
+import { MatrixReader } from './reader.ts';
+import { applyRetention } from './retention.ts';
+import { type RoomSyncSettings, syncRoom } from './room-sync.ts';
+import { buildRoleRules } from './roles.ts';
+import { HistoryStore } from './store.ts';
+
+export interface SyncOptions {
+  /** Only these room ids (CLI `--room`), whatever `[sync] rooms` says. */
+  rooms?: string[];
+  /** Injected wait for 429/backoff (tests); default real timers. */
+  sleep?: (ms: number) => Promise<void>;
+  progress?: ProgressReporter;
+  /** Where `access_token_env` variables are read; default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Rooms read in parallel (default 4). */
+  concurrency?: number;
+}
+
+/** Some rooms failed; the others were synced. Carries the run's counters for `job_runs`. */
+export class SyncIncompleteError extends AppError {
+  readonly counts: Record<string, number>;
+  constructor(message: string, counts: Record<string, number>) {
+    super('SYNC_INCOMPLETE', message);
+    this.counts = counts;
+  }
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promise<Record<string, number>> {
+  const { config, log } = ctx;
+  const accounts = resolveAccounts(config, opts.env ?? process.env);
+  const rules = buildRoleRules(
+    config,
+    accounts.map((a) => a.userId),
+  );
+  const store = new HistoryStore(ctx.db.sqlite);
+  const progress = opts.progress ?? silentProgress;
+  const now = ctx.now();
+  const day = 86_400_000;
+  const gapMs = parseDuration(config.sync.conversation_gap)!;
+  const settings: RoomSyncSettings = {
+    channels: config.sync.rooms.channels,
+    explicit: new Set([...(opts.rooms ?? []), ...config.sync.rooms.include]),
+    pageSize: config.sync.page_size,
+    backfillFrom: config.sync.backfill_days > 0 ? now - config.sync.backfill_days * day : null,
+    maxEvents: config.sync.max_events_per_room,
+    retentionCutoff: config.sync.retention_days > 0 ? now - config.sync.retention_days * day : null,
+  };
+  const counts: Record<string, number> = {
+    accounts: accounts.length,
+    accounts_failed: 0,
+    invites_joined: 0,
+    rooms: 0,
+    rooms_synced: 0,
+    rooms_skipped: 0,
+    rooms_failed: 0,
+    events_stored: 0,
+    messages: 0,
+    edits: 0,
+    redactions: 0,
+    reactions: 0,
+    memberships: 0,
+    encrypted: 0,
+    duplicates: 0,
+    conversations_created: 0,
+    conversations_updated: 0,
+    conversations_deleted: 0,
+    retention_cleared: 0,
+  };
+  const errors: string[] = [];
+
+  // Rooms seen by several accounts are read once, by the first account listing them.
+  const work = new Map<string, { reader: MatrixReader; anchor: string }>();
+  for (const account of accounts) {
+    const reader = new MatrixReader({
+      baseUrl: config.homeserver.url,
+      userId: account.userId,
+      accessToken: account.accessToken,
+      sleep: opts.sleep ?? realSleep,
+    });
+    try {
+      let { nextBatch, invites } = await reader.anchor();
+      if (config.sync.auto_join && invites.length > 0) {
+        for (const roomId of invites) {
+          try {
+            await reader.join(roomId);
+            counts.invites_joined!++;
+          } catch (err) {
+            // One refused invite must not stop the others; it is retried on the next run.
+            log.warn(
+              { room_id: roomId, account: account.userId, err: describeError(err) },
+              'could not join invited room',
+            );
+          }
+        }
+        // Joining adds events: take a fresh anchor so the walks of the new rooms start after the joins.
+        nextBatch = (await reader.anchor()).nextBatch;
+      }
+      for (const roomId of await reader.joinedRooms())
+        if (!work.has(roomId)) work.set(roomId, { reader, anchor: nextBatch });
+    } catch (err) {
+      counts.accounts_failed!++;
+      errors.push(`account ${account.userId}: ${describeError(err)}`);
+      log.error({ account: account.userId, err: describeError(err) }, 'cannot list the rooms of a sync account');
+    }
+  }
+
+  const wanted = selectRooms([...work.keys()], opts.rooms, config.sync.rooms.include, config.sync.rooms.exclude);
+  for (const missing of (opts.rooms ?? []).filter((r) => !work.has(r))) {
+    counts.rooms_failed!++;
+    errors.push(`${missing}: not joined by any sync account`);
+  }
+  counts.rooms = wanted.length;
+  const changed = new Set<string>();
+  let next = 0;
+  const worker = async () => {
+    while (next < wanted.length && !ctx.signal.aborted) {
+      const roomId = wanted[next++]!;
+      const { reader, anchor } = work.get(roomId)!;
+      const roomLog = log.child({ room_id: roomId });
+      progress.start(roomId, roomId);
+      try {
+        const out = await syncRoom(
+          {
+            reader,
+            store,
+            sqlite: ctx.db.sqlite,
+            rules,
+            settings,
+            anchor,
+            now: ctx.now,
+            signal: ctx.signal,
+            log: roomLog,
+            onPage: (n) => progress.update(roomId, n),
+          },
+          roomId,
+        );
+        if (out.status === 'skipped') {
+          counts.rooms_skipped!++;
+          progress.finish(roomId, 'skipped');
+          continue;
+        }
+        counts.rooms_synced!++;
+        const c = out.counts;
+        counts.events_stored! += c.stored;
+        counts.messages! += c.messages;
+        counts.edits! += c.edits;
+        counts.redactions! += c.redactions;
+        counts.reactions! += c.reactions;
+        counts.memberships! += c.memberships;
+        counts.encrypted! += c.encrypted;
+        counts.duplicates! += c.duplicates;
+        // Identity may change roles or customer keys even without new events: recompute every synced room.
+        changed.add(roomId);
+        progress.finish(roomId, 'synced');
+      } catch (err) {
+        counts.rooms_failed!++;
+        errors.push(`${roomId}: ${describeError(err)}`);
+        roomLog.error({ err: describeError(err) }, 'room sync failed; continuing with the other rooms');
+        ctx.db.sqlite
+          .prepare('update history_rooms set last_error = ? where room_id = ?')
+          .run(describeError(err).slice(0, 2000), roomId);
+        progress.finish(roomId, 'failed');
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));
+  progress.stop();
+
+  for (const r of roomsWithStaleStatus(ctx.db.sqlite, { gapMs, now: ctx.now() })) changed.add(r);
+  for (const roomId of changed) {
+    const c = recomputeConversations(ctx.db.sqlite, roomId, { gapMs, now: ctx.now() });
+    counts.conversations_created! += c.created;
+    counts.conversations_updated! += c.updated;
+    counts.conversations_deleted! += c.deleted;
+  }
+  if (settings.retentionCutoff !== null)
+    counts.retention_cleared = applyRetention(ctx.db.sqlite, settings.retentionCutoff);
+
+  log.info({ ...counts }, 'sync finished');
+  if (errors.length > 0) {
+    const shown = errors.slice(0, 5).join('; ');
+    throw new SyncIncompleteError(`${errors.length} sync error(s): ${shown}${errors.length > 5 ? '; …' : ''}`, counts);
+  }
+  return counts;
+}
+
+/** `--room` ids win; otherwise every joined room, limited to `include` when set, minus `exclude`. */
+export function selectRooms(
+  joined: readonly string[],
+  cli: readonly string[] | undefined,
+  include: readonly string[],
+  exclude: readonly string[],
+): string[] {
+  const ex = new Set(exclude);
+  if (cli && cli.length > 0) return cli.filter((r) => joined.includes(r));
+  const inc = new Set(include);
+  return joined.filter((r) => (inc.size === 0 || inc.has(r)) && !ex.has(r));
+}
