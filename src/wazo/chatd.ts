@@ -39,6 +39,12 @@ export class ChatdClient {
     return this.#tokens.userUuid;
   }
 
+  /** The Wazo user uuid of the token (fetches a token when none is held yet). */
+  async whoami(): Promise<string> {
+    await this.#tokens.get();
+    return (this.#tokens.userUuid ?? '').toLowerCase();
+  }
+
   /** Creates (or gets: chatd keeps one room per member set) a room with these users; the caller is added by chatd. */
   createRoom(users: readonly string[], name?: string): Promise<WazoRoom> {
     const body: Record<string, unknown> = { users: users.map((uuid) => ({ uuid })) };

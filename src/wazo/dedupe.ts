@@ -22,6 +22,11 @@ export class SeenSet {
     return true;
   }
 
+  /** Forgets `id` (its queueing failed, so a later copy must be accepted). */
+  delete(id: string): void {
+    this.#seen.delete(id);
+  }
+
   has(id: string): boolean {
     return this.#seen.has(id);
   }

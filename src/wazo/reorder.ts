@@ -21,10 +21,10 @@ interface Held<T> {
 export class ReorderBuffer<T extends Ordered> {
   readonly #windowMs: number;
   readonly #clock: Clock;
-  readonly #emit: (item: T, heldMs: number) => void;
+  readonly #emit: (item: T, heldMs: number, straggler: boolean) => void;
   readonly #rooms = new Map<string, { held: Held<T>[]; timer: unknown; timerAt: number; released: number }>();
 
-  constructor(windowMs: number, clock: Clock, emit: (item: T, heldMs: number) => void) {
+  constructor(windowMs: number, clock: Clock, emit: (item: T, heldMs: number, straggler: boolean) => void) {
     this.#windowMs = windowMs;
     this.#clock = clock;
     this.#emit = emit;
@@ -38,10 +38,6 @@ export class ReorderBuffer<T extends Ordered> {
   }
 
   push(item: T): void {
-    if (this.#windowMs <= 0) {
-      this.#emit(item, 0);
-      return;
-    }
     const now = this.#clock.now();
     let room = this.#rooms.get(item.room);
     if (!room) {
@@ -49,7 +45,12 @@ export class ReorderBuffer<T extends Ordered> {
       this.#rooms.set(item.room, room);
     }
     if (item.order < room.released) {
-      this.#emit(item, 0);
+      this.#emit(item, 0, true);
+      return;
+    }
+    if (this.#windowMs <= 0) {
+      room.released = item.order;
+      this.#emit(item, 0, false);
       return;
     }
     const held = { item, deadline: now + this.#windowMs, arrivedAt: now };
@@ -89,7 +90,7 @@ export class ReorderBuffer<T extends Ordered> {
     const out = room.held.splice(0, last + 1);
     for (const h of out) {
       room.released = Math.max(room.released, h.item.order);
-      this.#emit(h.item, Math.max(0, Math.min(now, this.#clock.now()) - h.arrivedAt));
+      this.#emit(h.item, Math.max(0, Math.min(now, this.#clock.now()) - h.arrivedAt), false);
     }
     if (room.held.length === 0) {
       if (room.timer !== undefined) this.#clock.clearTimeout(room.timer);

@@ -1,0 +1,362 @@
+/**
+ * The Wazo connector: implements the core's NetworkConnector (+ LoginConnector). Owns the shared Wazo
+ * connections (service token, websocketd or the webhook sub-app, confd directory, relay account) and turns
+ * Wazo events into RemoteEvents. Knows nothing about Matrix rooms or how mappings are stored.
+ */
+import {
+  type BridgeHost,
+  type GhostInfo,
+  type LoginConnector,
+  type LoginProcess,
+  type MatrixUserId,
+  type NetworkStatus,
+  type PortalKey,
+  type PuppetClient,
+  PuppetLoggedOutError,
+  type PuppetRecord,
+  type RemoteUserId,
+  type RoomInfo,
+  remoteUserId,
+} from '../bridge/index.ts';
+import type { Config } from '../config/index.ts';
+import { describeError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { AuthClient, RenewingToken } from './auth.ts';
+import { ChatdClient } from './chatd.ts';
+import { ConfdClient, UserDirectory } from './confd.ts';
+import { type CursorStore, memoryCursor } from './cursor-store.ts';
+import { EchoGuard } from './echo.ts';
+import { createMarkdown } from './from-wazo.ts';
+import { WazoHttp } from './http.ts';
+import { isUuid } from './ids.ts';
+import { Inbound, type IngestResult, type IngestSource } from './inbound.ts';
+import { decodeCredentials, type LoginDeps, revokePuppet, WazoLogin } from './login.ts';
+import { ReactingWazoPuppet, WazoPuppet } from './puppet.ts';
+import { RoomDirectory } from './rooms.ts';
+import { CHAT_EVENTS, parseChatEvent, type WazoChatEvent } from './schemas.ts';
+import { parseEncryptionKey } from './token-crypto.ts';
+import { type Clock, systemClock } from './timers.ts';
+import { WazoEventStream } from './websocket.ts';
+import { WebhookdClient } from './webhookd.ts';
+
+export interface WazoConnectorOptions {
+  wazo: Config['wazo'];
+  bridge: Config['bridge'];
+  log: Logger;
+  clock?: Clock;
+  cursor?: CursorStore;
+  /** Reports the Wazo upstream state (health registry). */
+  onHealth?: (ok: boolean, detail: string) => void;
+  /** Benchmark hook: a message left the reorder window after `heldMs`. */
+  onEmit?: (uuid: string, heldMs: number) => void;
+  /** Websocket backoff override (tests). */
+  backoff?: { initialMs: number; maxMs: number };
+  random?: () => number;
+}
+
+/** Backfill overlap: history is re-read from a little before the cursor; dedupe drops what we had. */
+const BACKFILL_OVERLAP_MS = 5_000;
+
+export class WazoConnector implements LoginConnector {
+  readonly network = 'wazo';
+  readonly displayName = 'Wazo';
+  readonly #o: WazoConnectorOptions;
+  readonly #clock: Clock;
+  readonly #http: WazoHttp;
+  readonly #auth: AuthClient;
+  readonly #service: RenewingToken;
+  readonly #directory: UserDirectory;
+  readonly #rooms = new RoomDirectory();
+  readonly #echo = new EchoGuard();
+  readonly #md = createMarkdown();
+  readonly #cursor: CursorStore;
+  readonly #loginDeps: LoginDeps;
+  readonly #puppets = new Map<string, WazoPuppet>();
+  readonly #roomRefresh = new Map<string, Promise<void>>();
+  #relay: WazoPuppet | undefined;
+  #host: BridgeHost | undefined;
+  #inbound: Inbound | undefined;
+  #stream: WazoEventStream | undefined;
+  #status: NetworkStatus = { ok: false, detail: 'not started' };
+
+  constructor(opts: WazoConnectorOptions) {
+    this.#o = opts;
+    this.#clock = opts.clock ?? systemClock;
+    const w = opts.wazo;
+    this.#http = new WazoHttp({ baseUrl: w.url, verifyTls: w.verify_tls, tenant: w.tenant });
+    this.#auth = new AuthClient(this.#http);
+    const user = w.service_username;
+    const pass = w.service_password;
+    this.#service = new RenewingToken({
+      now: this.#clock.now,
+      mint: () => {
+        if (!user || !pass) throw new Error('MCB_WAZO_SERVICE_USERNAME / MCB_WAZO_SERVICE_PASSWORD are not set');
+        return this.#auth.passwordLogin(user, pass);
+      },
+    });
+    const confd = new ConfdClient(this.#http, this.#service);
+    this.#directory = new UserDirectory({ fetch: (u) => confd.usersByUuid(u), now: this.#clock.now });
+    this.#cursor = opts.cursor ?? memoryCursor();
+    this.#loginDeps = { auth: this.#auth, directory: this.#directory, key: parseEncryptionKey(opts.bridge.encryption_key), clientId: w.client_id };
+    if (opts.bridge.relay && w.relay_username && w.relay_password) {
+      const ru = w.relay_username;
+      const rp = w.relay_password;
+      const relayToken = new RenewingToken({ now: this.#clock.now, mint: () => this.#auth.passwordLogin(ru, rp) });
+      this.#relay = this.#makePuppet(new ChatdClient(this.#http, relayToken), 'relay', () => relayToken.userUuid);
+    }
+  }
+
+  /** The reorder window: `[wazo] reorder_window_ms`, default 300 ms for webhooks and 0 for the websocket. */
+  get reorderWindowMs(): number {
+    return this.#o.wazo.reorder_window_ms ?? (this.#o.wazo.events === 'webhook' ? 300 : 0);
+  }
+
+  async start(host: BridgeHost, signal: AbortSignal): Promise<void> {
+    this.#host = host;
+    this.#inbound = new Inbound({
+      host,
+      rooms: this.#rooms,
+      refreshRooms: (room) => this.#refreshRooms(room),
+      echo: this.#echo,
+      cursor: this.#cursor,
+      md: this.#md,
+      clock: this.#clock,
+      windowMs: this.reorderWindowMs,
+      bridgeAllRooms: this.#o.wazo.bridge_all_rooms,
+      onEmit: this.#o.onEmit,
+    });
+    if (this.#cursor.get() === undefined) this.#cursor.advance(new Date(this.#clock.now()).toISOString());
+    signal.addEventListener('abort', () => this.#stream?.stop(), { once: true });
+    if (this.#o.wazo.events === 'websocket') {
+      this.#stream = new WazoEventStream({
+        url: this.websocketUrl,
+        tokens: this.#service,
+        events: CHAT_EVENTS,
+        verifyTls: this.#o.wazo.verify_tls,
+        clock: this.#clock,
+        log: host.log,
+        backoff: this.#o.backoff,
+        random: this.#o.random,
+        onEvent: (env) => this.#onWebsocketEvent(env),
+        onConnected: () => {
+          this.#setStatus(true, `connected to ${new URL(this.#o.wazo.url).host} (websocket)`);
+          // Backfill runs in the background; its failures are logged and retried at the next connect.
+          void this.backfill().catch((err: unknown) => host.log.warn({ err: describeError(err) }, 'wazo backfill failed'));
+        },
+        onState: (state, detail) => {
+          if (state === 'disconnected') this.#setStatus(false, detail);
+        },
+      });
+      this.#stream.start();
+    } else {
+      this.#setStatus(true, 'waiting for webhooks');
+      if (this.#o.wazo.manage_subscription) void this.#ensureSubscription(signal);
+      // A restart may have missed messages while the bridge was down; webhookd retries cover most, history covers the rest.
+      void this.backfill().catch((err: unknown) => host.log.warn({ err: describeError(err) }, 'wazo backfill failed'));
+    }
+  }
+
+  get websocketUrl(): string {
+    if (this.#o.wazo.websocket_url) return this.#o.wazo.websocket_url;
+    const u = new URL(this.#o.wazo.url);
+    return `${u.protocol === 'http:' ? 'ws' : 'wss'}://${u.host}/api/websocketd/`;
+  }
+
+  async #ensureSubscription(signal: AbortSignal): Promise<void> {
+    const secret = this.#o.wazo.webhook_secret;
+    if (!secret || !this.#o.wazo.public_url) {
+      this.#host?.log.error('wazo: manage_subscription needs [wazo] public_url and MCB_WAZO_WEBHOOK_SECRET');
+      return;
+    }
+    const url = `${this.#o.wazo.public_url.replace(/\/+$/, '')}/wazo/events/${secret}`;
+    const client = new WebhookdClient(this.#http, this.#service);
+    for (let attempt = 1; !signal.aborted; attempt++) {
+      try {
+        const r = await client.ensureSubscription({ url, verifyTls: this.#o.wazo.verify_tls });
+        this.#host?.log.info({ action: r.action, subscription: r.uuid }, 'wazo webhook subscription ready');
+        return;
+      } catch (err) {
+        this.#setStatus(false, `webhook subscription: ${describeError(err)}`);
+        const delay = WazoEventStream.backoffDelay(attempt, 2000, 300_000, Math.random);
+        await new Promise<void>((r) => this.#clock.setTimeout(r, delay));
+      }
+    }
+  }
+
+  /** Handles a webhook event (the sub-app calls this). Throws while not started, so webhookd retries. */
+  handleWebhookEvent(ev: WazoChatEvent): Promise<IngestResult | 'room'> {
+    return this.#handle(ev, 'webhook');
+  }
+
+  #onWebsocketEvent(envelope: unknown): void {
+    const parsed = parseChatEvent(envelope);
+    if (!parsed.ok) {
+      if (parsed.reason === 'invalid') this.#host?.log.warn({ detail: parsed.detail.slice(0, 300) }, 'wazo websocket: invalid event skipped');
+      return;
+    }
+    this.#handle(parsed.event, 'websocket').catch((err: unknown) => {
+      // The message stays unseen, so the next reconnect's backfill picks it up again.
+      this.#host?.log.warn({ err: describeError(err) }, 'wazo websocket: event not queued');
+    });
+  }
+
+  async #handle(ev: WazoChatEvent, source: IngestSource): Promise<IngestResult | 'room'> {
+    const inbound = this.#inbound;
+    if (!inbound) throw new Error('wazo connector not started');
+    if (ev.name === 'chatd_user_room_created') {
+      this.#rooms.addRoom(ev.data);
+      return 'room';
+    }
+    return inbound.ingest(ev.data, source, ev.recipient);
+  }
+
+  /** Reads each puppet's rooms from the cursor on (direction asc) and ingests what it finds. */
+  async backfill(): Promise<number> {
+    const host = this.#host;
+    const inbound = this.#inbound;
+    const cursor = this.#cursor.get();
+    if (!host || !inbound || cursor === undefined) return 0;
+    const from = new Date(Date.parse(cursor) - BACKFILL_OVERLAP_MS).toISOString();
+    let queued = 0;
+    for (const record of host.puppets()) {
+      let puppet: WazoPuppet;
+      try {
+        puppet = (await this.connectPuppet(record)) as WazoPuppet;
+      } catch (err) {
+        host.log.warn({ err: describeError(err), user: record.matrixUser }, 'wazo backfill: puppet unusable');
+        continue;
+      }
+      const chatd = this.#chatdOf.get(puppet)!;
+      const rooms = await chatd.listRooms();
+      for (const r of rooms) this.#rooms.addRoom(r);
+      for (const r of rooms) {
+        const msgs = await chatd.listMessages(r.uuid, { fromDate: from, direction: 'asc' });
+        for (const m of msgs) if ((await inbound.ingest(m, 'backfill')) === 'queued') queued++;
+      }
+    }
+    if (queued > 0) host.log.info({ queued, from }, 'wazo backfill done');
+    return queued;
+  }
+
+  readonly #chatdOf = new WeakMap<WazoPuppet, ChatdClient>();
+
+  #makePuppet(chatd: ChatdClient, kind: 'puppet' | 'relay', user: () => string | undefined, fixedUser?: string): WazoPuppet {
+    const deps = {
+      chatd,
+      get user() {
+        return (fixedUser ?? user() ?? '').toLowerCase();
+      },
+      kind,
+      echo: this.#echo,
+      now: this.#clock.now,
+      log: this.#o.log,
+    };
+    const p = this.#o.bridge.reactions ? new ReactingWazoPuppet(deps) : new WazoPuppet(deps);
+    this.#chatdOf.set(p, chatd);
+    return p;
+  }
+
+  /** Throttled: refreshes each puppet's room list at most once per unknown room. */
+  #refreshRooms(room: string): Promise<void> {
+    const running = this.#roomRefresh.get(room);
+    if (running) return running;
+    const host = this.#host;
+    const p = (async () => {
+      if (!host) return;
+      for (const record of host.puppets()) {
+        try {
+          const puppet = (await this.connectPuppet(record)) as WazoPuppet;
+          for (const r of await this.#chatdOf.get(puppet)!.listRooms()) this.#rooms.addRoom(r);
+        } catch (err) {
+          host.log.warn({ err: describeError(err), user: record.matrixUser }, 'wazo: cannot list a puppet’s rooms');
+        }
+        if (this.#rooms.get(room)?.complete) return;
+      }
+    })();
+    this.#roomRefresh.set(room, p);
+    return p;
+  }
+
+  async stop(): Promise<void> {
+    this.#stream?.stop();
+    this.#inbound?.drain();
+    this.#http.close();
+  }
+
+  async ping(): Promise<NetworkStatus> {
+    try {
+      await this.#service.get();
+    } catch (err) {
+      return { ok: false, detail: `cannot log in to Wazo with the service account: ${describeError(err)}` };
+    }
+    if (this.#stream && !this.#stream.connected) return { ok: false, detail: this.#status.detail };
+    return this.#status.ok ? this.#status : { ok: true, detail: `connected to ${new URL(this.#o.wazo.url).host}` };
+  }
+
+  #setStatus(ok: boolean, detail: string): void {
+    this.#status = { ok, detail };
+    this.#o.onHealth?.(ok, detail);
+  }
+
+  async getRoomInfo(portal: PortalKey): Promise<RoomInfo> {
+    const id = portal.id as string;
+    if (!this.#rooms.get(id)?.complete) await this.#refreshRooms(id);
+    const room = this.#rooms.get(id);
+    const members = [...(room?.members ?? [])].map((m) => remoteUserId(m));
+    const info: RoomInfo = { members, isDirect: room?.complete === true && members.length === 2, fixedMembers: true };
+    if (room?.name) info.name = room.name;
+    return info;
+  }
+
+  async getGhostInfo(user: RemoteUserId): Promise<GhostInfo> {
+    try {
+      const p = await this.#directory.get(user);
+      if (!p) return {};
+      const info: GhostInfo = { name: p.displayName };
+      if (p.email) info.email = p.email;
+      if (p.phone) info.phone = p.phone;
+      return info;
+    } catch (err) {
+      // confd down: the ghost gets its profile at the next lookup; the message itself is not held back.
+      this.#o.log.warn({ err: describeError(err), wazo_user: user }, 'wazo: confd lookup failed');
+      return {};
+    }
+  }
+
+  async connectPuppet(puppet: PuppetRecord): Promise<PuppetClient> {
+    const cached = this.#puppets.get(puppet.matrixUser);
+    if (cached && cached.remoteUser === puppet.remoteUser) return cached;
+    let refreshToken: string;
+    try {
+      refreshToken = decodeCredentials(this.#loginDeps.key, puppet.matrixUser, puppet.credentials).refreshToken;
+    } catch (err) {
+      throw new PuppetLoggedOutError('stored Wazo login cannot be read; log in again', { cause: err });
+    }
+    const clientId = this.#o.wazo.client_id;
+    const tokens = new RenewingToken({ now: this.#clock.now, mint: () => this.#auth.refresh(refreshToken, clientId) });
+    const p = this.#makePuppet(new ChatdClient(this.#http, tokens), 'puppet', () => tokens.userUuid, puppet.remoteUser);
+    this.#puppets.set(puppet.matrixUser, p);
+    return p;
+  }
+
+  relay(): PuppetClient | undefined {
+    return this.#relay;
+  }
+
+  ghostLocalpart(user: RemoteUserId): string {
+    return (user as string).toLowerCase();
+  }
+
+  parseGhostLocalpart(suffix: string): RemoteUserId | undefined {
+    return isUuid(suffix) ? remoteUserId(suffix) : undefined;
+  }
+
+  createLogin(user: MatrixUserId): LoginProcess {
+    return new WazoLogin(this.#loginDeps, user);
+  }
+
+  async logout(puppet: PuppetRecord): Promise<void> {
+    this.#puppets.delete(puppet.matrixUser);
+    await revokePuppet(this.#loginDeps, puppet);
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Wazo → Matrix intake shared by both feeds and the backfill: dedupe on the message uuid (N copies → one),
+ * echo suppression, the "only rooms with a linked participant" filter, the reorder window, then one
+ * RemoteEvent queued on the core per message, in order per room.
+ */
+import {
+  type BridgeHost,
+  type NeutralMessage,
+  type RemoteEvent,
+  remoteMessageId,
+  remoteRoomId,
+  remoteUserId,
+} from '../bridge/index.ts';
+import type { CursorStore } from './cursor-store.ts';
+import { SeenSet } from './dedupe.ts';
+import type { EchoGuard } from './echo.ts';
+import { type MarkdownIt, wazoToMatrix } from './from-wazo.ts';
+import { createdAtKey, ReorderBuffer } from './reorder.ts';
+import type { RoomDirectory } from './rooms.ts';
+import type { WazoMessage } from './schemas.ts';
+import type { Clock } from './timers.ts';
+
+export type IngestSource = 'websocket' | 'webhook' | 'backfill';
+export type IngestResult = 'queued' | 'duplicate' | 'echo' | 'filtered';
+
+export interface InboundOptions {
+  host: Pick<BridgeHost, 'queueRemoteEvent' | 'isKnownMessage' | 'hasPortal' | 'matrixUserFor' | 'log'>;
+  rooms: RoomDirectory;
+  /** Refreshes puppets' room lists so that membership of `room` becomes known (throttled by the caller). */
+  refreshRooms: (room: string) => Promise<void>;
+  echo: EchoGuard;
+  cursor: CursorStore;
+  md: MarkdownIt;
+  clock: Clock;
+  windowMs: number;
+  bridgeAllRooms: boolean;
+  /** Called when a message leaves the reorder window (benchmark latency excludes `heldMs`). */
+  onEmit?: (uuid: string, heldMs: number) => void;
+}
+
+interface Pending {
+  room: string;
+  order: number;
+  msg: WazoMessage;
+  keepTimestamp: boolean;
+  done: { resolve: () => void; reject: (e: unknown) => void };
+}
+
+export class Inbound {
+  readonly #o: InboundOptions;
+  readonly #seen = new SeenSet();
+  readonly #inflight = new Map<string, Promise<IngestResult>>();
+  readonly #chains = new Map<string, Promise<void>>();
+  readonly #reorder: ReorderBuffer<Pending>;
+
+  constructor(opts: InboundOptions) {
+    this.#o = opts;
+    this.#reorder = new ReorderBuffer<Pending>(opts.windowMs, opts.clock, (p, heldMs, straggler) =>
+      this.#emit(p, heldMs, straggler),
+    );
+  }
+
+  /** Messages waiting in the reorder window. */
+  get held(): number {
+    return this.#reorder.size;
+  }
+
+  /** Handles one message copy. Resolves once it is durably queued on the core (or dropped, with the reason). */
+  ingest(msg: WazoMessage, source: IngestSource, recipient?: string): Promise<IngestResult> {
+    const uuid = msg.uuid.toLowerCase();
+    const room = msg.room.uuid.toLowerCase();
+    if (recipient) this.#o.rooms.addMember(room, recipient);
+    this.#o.rooms.addMember(room, msg.user_uuid);
+    if (this.#seen.has(uuid)) return Promise.resolve('duplicate');
+    const running = this.#inflight.get(uuid);
+    if (running) return running.then((r) => (r === 'queued' ? 'duplicate' : r));
+    if (this.#o.host.isKnownMessage(remoteMessageId(uuid))) {
+      this.#seen.add(uuid);
+      return Promise.resolve('duplicate');
+    }
+    const p = this.#decide(uuid, room, msg, source).finally(() => this.#inflight.delete(uuid));
+    this.#inflight.set(uuid, p);
+    return p;
+  }
+
+  async #decide(uuid: string, room: string, msg: WazoMessage, source: IngestSource): Promise<IngestResult> {
+    const echo = this.#o.echo;
+    const probe = { uuid, room, sender: msg.user_uuid.toLowerCase(), content: msg.content };
+    if (echo.isOurs(uuid) || (echo.needsWait(probe) && (await echo.isEcho(probe)))) {
+      this.#seen.add(uuid);
+      return 'echo';
+    }
+    if (!(await this.#eligible(room))) {
+      this.#seen.add(uuid);
+      return 'filtered';
+    }
+    this.#seen.add(uuid);
+    await new Promise<void>((resolve, reject) => {
+      this.#reorder.push({ room, order: createdAtKey(msg.created_at), msg, keepTimestamp: source === 'backfill', done: { resolve, reject } });
+    });
+    return 'queued';
+  }
+
+  async #eligible(room: string): Promise<boolean> {
+    if (this.#o.bridgeAllRooms || this.#o.host.hasPortal(remoteRoomId(room))) return true;
+    if (this.#hasLinkedMember(room)) return true;
+    if (this.#o.rooms.get(room)?.complete) return false;
+    await this.#o.refreshRooms(room);
+    return this.#hasLinkedMember(room);
+  }
+
+  #hasLinkedMember(room: string): boolean {
+    const known = this.#o.rooms.get(room);
+    if (!known) return false;
+    for (const m of known.members) if (this.#o.host.matrixUserFor(remoteUserId(m))) return true;
+    return false;
+  }
+
+  #emit(p: Pending, heldMs: number, straggler: boolean): void {
+    this.#o.onEmit?.(p.msg.uuid, heldMs);
+    const m = p.msg;
+    const rendered = wazoToMatrix(m.content, this.#o.md);
+    const body: NeutralMessage = { kind: 'text', text: rendered.body };
+    if (rendered.formatted_body !== undefined) body.html = rendered.formatted_body;
+    const ev: RemoteEvent = {
+      kind: 'message',
+      portal: { id: remoteRoomId(p.room) },
+      sender: { id: remoteUserId(m.user_uuid.toLowerCase()) },
+      remoteId: remoteMessageId(m.uuid.toLowerCase()),
+      at: new Date(Date.parse(m.created_at)),
+      body,
+    };
+    if (p.keepTimestamp || straggler) ev.keepTimestamp = true;
+    // Chained per room so that the core receives one room's events in the order released here.
+    const prev = this.#chains.get(p.room) ?? Promise.resolve();
+    const next = prev.then(() => this.#o.host.queueRemoteEvent(ev));
+    const tail = next.then(
+      () => {
+        this.#o.cursor.advance(m.created_at);
+        p.done.resolve();
+      },
+      (err: unknown) => {
+        // The source must not be acknowledged: webhookd retries, the next backfill reads it again.
+        this.#seen.delete(m.uuid.toLowerCase());
+        p.done.reject(err);
+      },
+    );
+    this.#chains.set(p.room, tail);
+    void tail.then(() => {
+      if (this.#chains.get(p.room) === tail) this.#chains.delete(p.room);
+    });
+  }
+
+  /** Releases held messages at once (shutdown). */
+  drain(): void {
+    this.#reorder.drain();
+  }
+}
