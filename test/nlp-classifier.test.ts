@@ -11,13 +11,25 @@ const pipeline = new Pipeline(loadModelSet(PACKAGED_MODEL_DIR), ['en', 'fr']);
 
 const SENTIMENT: Record<string, Record<string, string[]>> = {
   en: {
-    positive: ['You people are fantastic, thank you so much!', 'Really pleased, the engineer sorted everything quickly 👍'],
-    negative: ['This is a total disaster, nothing works and nobody helps me', 'I am so angry, third week without internet 😡'],
+    positive: [
+      'You people are fantastic, thank you so much!',
+      'Really pleased, the engineer sorted everything quickly 👍',
+    ],
+    negative: [
+      'This is a total disaster, nothing works and nobody helps me',
+      'I am so angry, third week without internet 😡',
+    ],
     neutral: ['What time does the shop in Leeds open?', 'I placed the order on Tuesday'],
   },
   fr: {
-    positive: ['Franchement super boulot, merci à toute l’équipe', 'Génial, tout fonctionne parfaitement maintenant 😊'],
-    negative: ['Service lamentable, ça fait trois semaines que j’attends', 'Je suis furieux, encore une coupure ce matin 😡'],
+    positive: [
+      'Franchement super boulot, merci à toute l’équipe',
+      'Génial, tout fonctionne parfaitement maintenant 😊',
+    ],
+    negative: [
+      'Service lamentable, ça fait trois semaines que j’attends',
+      'Je suis furieux, encore une coupure ce matin 😡',
+    ],
     neutral: ['À quelle heure ouvre la boutique de Nantes ?', 'J’ai passé la commande mardi'],
   },
 };
@@ -58,7 +70,10 @@ const trainingTexts = new Set(
 
 describe('shipped models on clear-cut sentences', () => {
   it('none of these sentences is in the training data', () => {
-    const all = [...Object.values(SENTIMENT).flatMap((l) => Object.values(l).flat()), ...Object.values(INTENT).flatMap(Object.values)];
+    const all = [
+      ...Object.values(SENTIMENT).flatMap((l) => Object.values(l).flat()),
+      ...Object.values(INTENT).flatMap(Object.values),
+    ];
     for (const t of all) assert.ok(!trainingTexts.has(t.toLowerCase()), t);
   });
 
@@ -111,7 +126,9 @@ describe('language detection on short texts', () => {
   });
 
   it('flags other languages as unsupported (best effort)', () => {
-    const r = pipeline.classify('Ich möchte bitte mein Abonnement kündigen, das Internet funktioniert seit Tagen nicht');
+    const r = pipeline.classify(
+      'Ich möchte bitte mein Abonnement kündigen, das Internet funktioniert seit Tagen nicht',
+    );
     assert.equal(r.language, 'de');
     assert.equal(r.languageUnsupported, true);
   });

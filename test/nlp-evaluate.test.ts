@@ -17,7 +17,10 @@ async function cli(args: string[]) {
 
 describe('computeMetrics', () => {
   it('gives hand-computed numbers; macro-F1 over gold classes; neutral counts wrong', () => {
-    const m = computeMetrics(['positive', 'positive', 'negative', 'negative'], ['positive', 'neutral', 'negative', 'positive']);
+    const m = computeMetrics(
+      ['positive', 'positive', 'negative', 'negative'],
+      ['positive', 'neutral', 'negative', 'positive'],
+    );
     assert.equal(m.n, 4);
     assert.equal(m.accuracy, 0.5);
     // positive: P = 1/2, R = 1/2, F1 = 0.5; negative: P = 1, R = 1/2, F1 = 2/3.
@@ -34,21 +37,39 @@ describe('nlp evaluate', () => {
     const r = await cli(['nlp', 'evaluate', '--task', 'sentiment', '--data', FIXTURE, '--format', 'json']);
     assert.equal(r.code, 0, r.err);
     const report = JSON.parse(r.out);
-    assert.deepEqual(Object.keys(report), ['task', 'n', 'skipped', 'accuracy', 'macro_f1', 'per_class', 'confusion', 'msgs_per_second']);
+    assert.deepEqual(Object.keys(report), [
+      'task',
+      'n',
+      'skipped',
+      'accuracy',
+      'macro_f1',
+      'per_class',
+      'confusion',
+      'msgs_per_second',
+    ]);
     assert.equal(report.task, 'sentiment');
     assert.equal(report.n, 4);
     assert.equal(report.skipped, 1);
     assert.equal(report.accuracy, 1);
     assert.equal(report.macro_f1, 1);
-    assert.deepEqual(report.confusion, { negative: { negative: 2, positive: 0 }, positive: { negative: 0, positive: 2 } });
+    assert.deepEqual(report.confusion, {
+      negative: { negative: 2, positive: 0 },
+      positive: { negative: 0, positive: 2 },
+    });
     assert.ok(report.msgs_per_second > 0);
   });
 
   it('trains a fresh model on --train with its own label set', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nlp-eval-'));
     const rows = [
-      ...['where is my parcel', 'track my package', 'parcel not arrived', 'delivery status please'].map((t) => ({ text: t, label: 'track' })),
-      ...['change my password', 'reset password link', 'forgot my password', 'password reset please'].map((t) => ({ text: t, label: 'pwd' })),
+      ...['where is my parcel', 'track my package', 'parcel not arrived', 'delivery status please'].map((t) => ({
+        text: t,
+        label: 'track',
+      })),
+      ...['change my password', 'reset password link', 'forgot my password', 'password reset please'].map((t) => ({
+        text: t,
+        label: 'pwd',
+      })),
     ];
     const file = join(dir, 'train.jsonl');
     writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n'));
@@ -84,7 +105,10 @@ describe('nlp classify', () => {
   it('prints one JSON object per line', async () => {
     const r = await cli(['nlp', 'classify', 'my internet is down again 😡\nmerci beaucoup !']);
     assert.equal(r.code, 0, r.err);
-    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 2);
     assert.deepEqual(Object.keys(lines[0]), ['language', 'sentiment', 'intent', 'keywords']);
     assert.deepEqual(Object.keys(lines[0].intent), ['label', 'confidence', 'runner_up']);

@@ -8,7 +8,11 @@ describe('nlp train', () => {
   it('reproduces the committed models byte for byte (seeded, deterministic)', () => {
     const texts = trainAll(loadTrainingData().train);
     for (const [name, text] of Object.entries(texts)) {
-      assert.equal(text, readFileSync(join(PACKAGED_MODEL_DIR, name), 'utf8'), `${name} differs from models/${name}: run nlp train`);
+      assert.equal(
+        text,
+        readFileSync(join(PACKAGED_MODEL_DIR, name), 'utf8'),
+        `${name} differs from models/${name}: run nlp train`,
+      );
     }
   });
 

@@ -4,7 +4,7 @@
  * only when a longer text contains none of their stop words. Very short or unsure texts fall back to the room's
  * dominant language.
  */
-import { franc } from 'franc-min';
+import { francAll } from 'franc-min';
 import type { LinearTextModel } from './model.ts';
 import { isMask, type Tokens } from './text.ts';
 
@@ -84,6 +84,10 @@ const ISO3_TO_1: Readonly<Record<string, string>> = {
 
 /** Minimum letters before franc-min is consulted; below that it is little better than a coin toss. */
 const FRANC_MIN_LETTERS = 20;
+/** Above this the n-gram model is trusted over franc-min. */
+const VERY_SURE = 0.97;
+/** franc-min's relative score of our best language must stay below this for another language to win. */
+const FRANC_MARGIN = 0.9;
 /** Below this probability the n-gram model's answer yields to the room's language. */
 const CONFIDENT = 0.75;
 
@@ -156,12 +160,26 @@ export class LanguageDetector {
       language = this.model.labels[best] as string;
       const sure = (probs[best] as number) >= CONFIDENT;
       if (!sure && roomLanguage && (words.length <= 3 || letters < 15)) language = roomLanguage;
-      if (stopHits === 0 && letters >= FRANC_MIN_LETTERS && words.length >= 4) {
-        const other = ISO3_TO_1[franc(raw, { minLength: FRANC_MIN_LETTERS })];
-        if (other && !this.model.labels.includes(other)) language = other;
+      if (stopHits === 0 && letters >= FRANC_MIN_LETTERS && words.length >= 4 && (probs[best] as number) < VERY_SURE) {
+        const other = this.otherLanguage(raw);
+        if (other) language = other;
       }
     }
     return { language, unsupported: !this.configured.has(language) };
+  }
+
+  /** franc-min's answer when it is clearly a language we have no model for. */
+  private otherLanguage(raw: string): string | undefined {
+    const ranked = francAll(raw, { minLength: FRANC_MIN_LETTERS });
+    const [topCode] = ranked[0] ?? ['und', 0];
+    const top = ISO3_TO_1[topCode];
+    if (!top || this.model.labels.includes(top)) return undefined;
+    let ours = 0;
+    for (const [code, score] of ranked) {
+      const l = ISO3_TO_1[code];
+      if (l && this.model.labels.includes(l)) ours = Math.max(ours, score);
+    }
+    return ours < FRANC_MARGIN ? top : undefined;
   }
 }
 
