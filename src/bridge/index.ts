@@ -51,3 +51,6 @@ export {
   remoteRoomId,
   remoteUserId,
 } from './ids.ts';
+export { Bridge, type BridgeDeps } from './bridge.ts';
+export type { BridgeOptions } from './context.ts';
+export { atLeast, permissionLevel } from './permissions.ts';

@@ -93,10 +93,7 @@ export class MatrixApi {
         path,
         query,
         opts.body as Record<string, unknown> | undefined,
-        {
-          prefix,
-          localTimeoutMs: this.#timeoutMs,
-        },
+        { prefix, localTimeoutMs: this.#timeoutMs } as unknown as IRequestOpts,
       ),
     );
   }

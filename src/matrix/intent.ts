@@ -104,9 +104,10 @@ export class Intent {
     });
   }
 
-  async getProfile(): Promise<{ displayname?: string; avatar_url?: string }> {
+  /** Reads a profile (this user's by default); a missing profile is `{}`. */
+  async getProfile(of: string = this.userId): Promise<{ displayname?: string; avatar_url?: string }> {
     try {
-      return await this.#api.request('GET', `/profile/${enc(this.userId)}`, { userId: this.userId });
+      return await this.#api.request('GET', `/profile/${enc(of)}`, { userId: this.userId });
     } catch (err) {
       if (err instanceof RemoteApiError && err.remoteStatus === 404) return {};
       throw err;

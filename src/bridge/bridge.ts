@@ -1,0 +1,316 @@
+/**
+ * The bridge core, assembled: accepts appservice transactions durably, offers the {@link BridgeHost} to the
+ * connector, and runs the outbox worker whose rows are handled by the Matrix → remote and remote → Matrix
+ * handlers. Generic over the remote network.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { DatabaseHandle } from '../db/index.ts';
+import { describeError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { Counter, getOrCreate, type Registry } from '../metrics.ts';
+import { IntentFactory, type MatrixApi, realSleep, txnIdFor } from '../matrix/index.ts';
+import { BridgeBot } from './bot.ts';
+import type { BridgeHost, NetworkConnector, PuppetClient, PuppetRecord, RemoteEvent } from './connector.ts';
+import type { BridgeOptions, CoreContext } from './context.ts';
+import { MatrixHandler, parseMatrixEvent } from './from-matrix.ts';
+import type { MatrixUserId, RemoteMessageId, RemoteRoomId, RemoteUserId } from './ids.ts';
+import { Outbox } from './outbox.ts';
+import { PortalManager } from './portals.ts';
+import { BridgeStore, type OutboxRow } from './store.ts';
+import { handleRemoteEvent, parseRemoteEvent, serializeRemoteEvent } from './to-matrix.ts';
+
+export interface BridgeDeps {
+  database: DatabaseHandle;
+  api: MatrixApi;
+  connector?: NetworkConnector;
+  options: BridgeOptions;
+  log: Logger;
+  metrics: Registry;
+  now?: () => number;
+  /** Waits between retries; tests inject an immediate one. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const DONE_RETENTION_MS = 7 * 24 * 3600_000;
+
+export class Bridge implements BridgeHost {
+  readonly log: Logger;
+  readonly store: BridgeStore;
+  readonly intents: IntentFactory;
+  readonly outbox: Outbox;
+  readonly portals: PortalManager;
+  readonly bot: BridgeBot;
+  readonly #ctx: CoreContext;
+  readonly #matrix: MatrixHandler;
+  readonly #tokenHash: string;
+  readonly #connector: NetworkConnector | undefined;
+  readonly #puppets = new Map<string, Promise<PuppetClient>>();
+  readonly #txns: Counter;
+  readonly #sleep: (ms: number) => Promise<void>;
+  #botReady: Promise<void> | undefined;
+  #abort = new AbortController();
+
+  constructor(d: BridgeDeps) {
+    const now = d.now ?? Date.now;
+    this.#sleep = d.sleep ?? realSleep;
+    this.log = d.log.child({ component: 'bridge' });
+    this.store = new BridgeStore(d.database);
+    this.intents = new IntentFactory(d.api);
+    this.#connector = d.connector;
+    this.#tokenHash = createHash('sha256').update(d.options.hsToken).digest('hex');
+    const o = d.options;
+    const botUserId = `@${o.botLocalpart}:${o.domain}` as MatrixUserId;
+    const ghostPrefix = `@${o.ghostPrefix}`;
+    const suffix = `:${o.domain}`;
+    const ctx: CoreContext = {
+      opts: o,
+      store: this.store,
+      intents: this.intents,
+      connector: d.connector,
+      log: this.log,
+      now,
+      botUserId,
+      ghostUserId: (remote) => `${ghostPrefix}${d.connector!.ghostLocalpart(remote)}${suffix}` as MatrixUserId,
+      remoteForGhost: (userId) =>
+        d.connector && userId.startsWith(ghostPrefix) && userId.endsWith(suffix)
+          ? d.connector.parseGhostLocalpart(userId.slice(ghostPrefix.length, -suffix.length))
+          : undefined,
+      isOurs: (userId) => userId === botUserId || (userId.startsWith(ghostPrefix) && userId.endsWith(suffix)),
+      puppetClient: (user) => this.#puppetClient(user),
+      notice: (roomId, text, key) => this.#notice(roomId, text, key),
+    };
+    this.#ctx = ctx;
+    this.portals = new PortalManager(ctx);
+    this.bot = new BridgeBot(ctx, {
+      outboxDepth: () => ({ ...this.store.outboxDepth(), failed: this.store.outboxFailedCount() }),
+    });
+    this.#matrix = new MatrixHandler(ctx, this.bot);
+    this.outbox = new Outbox({
+      store: this.store,
+      log: this.log,
+      metrics: d.metrics,
+      now,
+      sleep: this.#sleep,
+      handle: (row) => this.#handle(row),
+    });
+    this.#txns = getOrCreate(
+      d.metrics,
+      'mcb_appservice_transactions_total',
+      () =>
+        new Counter({
+          name: 'mcb_appservice_transactions_total',
+          help: 'Appservice transactions received',
+          labelNames: ['result'],
+          registers: [d.metrics],
+        }),
+    );
+  }
+
+  get botUserId(): MatrixUserId {
+    return this.#ctx.botUserId;
+  }
+
+  /** Loads pending work, makes sure the bot exists (in the background), and starts the connector. */
+  async start(signal?: AbortSignal): Promise<void> {
+    if (signal) signal.addEventListener('abort', () => this.#abort.abort(), { once: true });
+    this.store.outboxPrune(this.#ctx.now() - DONE_RETENTION_MS);
+    this.#botReady = this.#initBot().catch((err) => {
+      // Only reached when stopping: the bot is retried until then, and the outbox keeps every message.
+      this.log.warn({ err: describeError(err) }, 'bot set-up stopped');
+    });
+    this.outbox.resume();
+    if (this.#connector) await this.#connector.start(this, this.#abort.signal);
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await this.outbox.stop();
+    await this.#connector?.stop();
+    await this.#botReady;
+  }
+
+  /** Resolves when the outbox has nothing running (tests). */
+  idle(): Promise<void> {
+    return this.outbox.idle();
+  }
+
+  async #initBot(): Promise<void> {
+    const bot = this.intents.bot;
+    for (let attempt = 0; !this.#abort.signal.aborted; attempt++) {
+      try {
+        await bot.ensureRegistered();
+        const name = this.#ctx.opts.botDisplayName ?? `${this.#connector?.displayName ?? 'Matrix'} bridge bot`;
+        const profile = await bot.getProfile();
+        if (profile.displayname !== name) await bot.setDisplayName(name);
+        this.log.info({ user_id: bot.userId }, 'bridge bot ready');
+        return;
+      } catch (err) {
+        this.log.warn({ err: describeError(err), attempt }, 'bridge bot set-up failed; retrying');
+        await this.#sleep(Math.min(1000 * 2 ** attempt, 60_000));
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ appservice API handler
+
+  /** Records the events of a transaction durably (one SQLite transaction), then starts their delivery. */
+  acceptTransaction(txnId: string, events: unknown[], _ephemeral: unknown[]): { duplicate: boolean; accepted: number } {
+    const store = this.store;
+    if (store.txnSeen(this.#tokenHash, txnId)) {
+      this.#txns.inc({ result: 'duplicate' });
+      return { duplicate: true, accepted: 0 };
+    }
+    const now = this.#ctx.now();
+    const rooms = new Set<string>();
+    let accepted = 0;
+    store.tx(() => {
+      for (const raw of events) {
+        const ev = parseMatrixEvent(raw);
+        if (!ev) {
+          this.log.warn(
+            { txn_id: txnId, event_id: (raw as { event_id?: unknown })?.event_id },
+            'skipping an event that cannot be understood',
+          );
+          continue;
+        }
+        if (this.#ctx.isOurs(ev.sender)) continue; // echo suppression: our own events are never stored
+        if (store.outboxInsert('matrix', ev.room_id, `m:${ev.event_id}`, JSON.stringify(ev), now)) {
+          rooms.add(ev.room_id);
+          accepted++;
+        }
+      }
+      store.txnRecord(this.#tokenHash, txnId, accepted, now);
+    });
+    this.#txns.inc({ result: 'accepted' });
+    for (const r of rooms) this.outbox.kick(r);
+    return { duplicate: false, accepted };
+  }
+
+  /** `GET /users/{userId}`: the bot or a ghost of a remote user the connector knows → registered now. */
+  async queryUser(userId: string): Promise<boolean> {
+    if (userId === this.#ctx.botUserId) {
+      await this.intents.bot.ensureRegistered();
+      return true;
+    }
+    const remote = this.#ctx.remoteForGhost(userId);
+    if (!remote) return false;
+    try {
+      await this.portals.ensureGhost(remote);
+      return true;
+    } catch (err) {
+      this.log.info({ user_id: userId, err: describeError(err) }, 'user query: cannot provide this ghost');
+      return false;
+    }
+  }
+
+  /** `GET /rooms/{alias}`: portals are never created from an alias. */
+  async queryRoomAlias(_alias: string): Promise<boolean> {
+    return false;
+  }
+
+  // ------------------------------------------------------------------ BridgeHost
+
+  async queueRemoteEvent(ev: RemoteEvent): Promise<void> {
+    const now = this.#ctx.now();
+    let key: string;
+    let dedupe: string;
+    if (ev.kind === 'message') {
+      if (this.store.eventForRemote(ev.remoteId)) return;
+      key = `r:${ev.portal.id}`;
+      dedupe = `r:${ev.remoteId}`;
+    } else if (ev.kind === 'room-info') {
+      key = `r:${ev.portal.id}`;
+      dedupe = `i:${randomUUID()}`;
+    } else {
+      key = `g:${ev.user}`;
+      dedupe = `i:${randomUUID()}`;
+    }
+    if (this.store.outboxInsert('remote', key, dedupe, serializeRemoteEvent(ev), now)) this.outbox.kick(key);
+  }
+
+  isKnownMessage(remoteId: RemoteMessageId): boolean {
+    return this.store.outboxHas(`r:${remoteId}`) || this.store.eventForRemote(remoteId) !== undefined;
+  }
+
+  hasPortal(room: RemoteRoomId): boolean {
+    return this.store.portalByRemote(room)?.matrixRoomId != null;
+  }
+
+  matrixUserFor(remote: RemoteUserId): MatrixUserId | undefined {
+    return this.store.puppets().find((p) => p.remoteUserId === remote && !p.loggedOut)?.matrixUserId as
+      | MatrixUserId
+      | undefined;
+  }
+
+  puppets(): PuppetRecord[] {
+    return this.store
+      .puppets()
+      .filter((p) => !p.loggedOut)
+      .map((p) => ({
+        matrixUser: p.matrixUserId as MatrixUserId,
+        remoteUser: p.remoteUserId as RemoteUserId,
+        remoteName: p.remoteName,
+        credentials: p.credentials,
+      }));
+  }
+
+  updatePuppetCredentials(user: MatrixUserId, credentials: string): void {
+    this.store.puppetCredentials(user, credentials);
+  }
+
+  async notifyUser(user: MatrixUserId, text: string): Promise<void> {
+    const room = this.store.managementRoom(user);
+    if (!room) {
+      this.log.info({ user }, 'no management room to notify the user in');
+      return;
+    }
+    await this.#notice(room, text);
+  }
+
+  async notifyPortal(room: RemoteRoomId, text: string): Promise<void> {
+    const roomId = this.store.portalByRemote(room)?.matrixRoomId;
+    if (roomId) await this.#notice(roomId, text);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  async #handle(row: OutboxRow): Promise<void> {
+    if (row.lane === 'matrix') {
+      await this.#matrix.handle(JSON.parse(row.payload));
+      return;
+    }
+    await handleRemoteEvent(this.#ctx, this.portals, parseRemoteEvent(row.payload));
+  }
+
+  async #puppetClient(user: MatrixUserId): Promise<PuppetClient | undefined> {
+    const row = this.store.puppet(user);
+    if (!row || row.loggedOut || !this.#connector) return undefined;
+    const key = `${user}|${row.remoteUserId}`;
+    let p = this.#puppets.get(key);
+    if (!p) {
+      p = this.#connector.connectPuppet({
+        matrixUser: user,
+        remoteUser: row.remoteUserId as RemoteUserId,
+        remoteName: row.remoteName,
+        credentials: row.credentials,
+      });
+      p.catch(() => this.#puppets.delete(key));
+      this.#puppets.set(key, p);
+    }
+    return p;
+  }
+
+  async #notice(roomId: string, text: string, key?: string): Promise<void> {
+    try {
+      await this.intents.bot.sendEvent(
+        roomId,
+        'm.room.message',
+        { msgtype: 'm.notice', body: text },
+        txnIdFor(`notice:${key ?? randomUUID()}`),
+      );
+    } catch (err) {
+      // A notice is informative only; losing one must not block the room's queue.
+      this.log.warn({ room_id: roomId, err: describeError(err) }, 'could not send a bot notice');
+    }
+  }
+}

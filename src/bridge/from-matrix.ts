@@ -1,0 +1,333 @@
+/**
+ * Matrix → remote: the handler of `matrix` outbox rows (events pushed by the homeserver). Our own ghosts'
+ * and bot's events are dropped (echo suppression); invites to the bot open management rooms; messages in
+ * management rooms are commands; messages in portals go to the sender's puppet or the relay.
+ */
+import { txnIdFor } from '../matrix/index.ts';
+import type { BridgeBot } from './bot.ts';
+import {
+  isEditingPuppet,
+  isReactingPuppet,
+  isRedactingPuppet,
+  type NeutralMessage,
+  type OutgoingMessage,
+  PortalGoneError,
+  type PuppetClient,
+  PuppetLoggedOutError,
+  type SendResult,
+} from './connector.ts';
+import type { CoreContext } from './context.ts';
+import type { MatrixEventId, MatrixRoomId, MatrixUserId, PortalKey, RemoteMessageId, RemoteRoomId } from './ids.ts';
+import { atLeast } from './permissions.ts';
+
+/** The parts of a ClientEvent we rely on (validated when the transaction was accepted). */
+export interface MatrixEvent {
+  type: string;
+  room_id: string;
+  event_id: string;
+  sender: string;
+  origin_server_ts?: number;
+  state_key?: string;
+  content: Record<string, unknown>;
+  redacts?: string;
+}
+
+/** Validates one pushed event; undefined when it cannot be understood (logged and skipped by the caller). */
+export function parseMatrixEvent(raw: unknown): MatrixEvent | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const e = raw as Record<string, unknown>;
+  if (
+    typeof e.type !== 'string' ||
+    typeof e.room_id !== 'string' ||
+    typeof e.event_id !== 'string' ||
+    typeof e.sender !== 'string'
+  )
+    return undefined;
+  if (e.content !== undefined && (typeof e.content !== 'object' || e.content === null || Array.isArray(e.content)))
+    return undefined;
+  if (e.state_key !== undefined && typeof e.state_key !== 'string') return undefined;
+  return {
+    type: e.type,
+    room_id: e.room_id,
+    event_id: e.event_id,
+    sender: e.sender,
+    origin_server_ts: typeof e.origin_server_ts === 'number' ? e.origin_server_ts : undefined,
+    state_key: e.state_key as string | undefined,
+    content: (e.content ?? {}) as Record<string, unknown>,
+    redacts:
+      typeof e.redacts === 'string'
+        ? e.redacts
+        : typeof (e.content as Record<string, unknown> | undefined)?.redacts === 'string'
+          ? ((e.content as Record<string, unknown>).redacts as string)
+          : undefined,
+  };
+}
+
+export class MatrixHandler {
+  readonly #c: CoreContext;
+  readonly #bot: BridgeBot;
+  readonly #names = new Map<string, string>();
+
+  constructor(c: CoreContext, bot: BridgeBot) {
+    this.#c = c;
+    this.#bot = bot;
+  }
+
+  async handle(ev: MatrixEvent): Promise<void> {
+    const c = this.#c;
+    if (c.isOurs(ev.sender)) return; // echo suppression: our ghosts' and bot's events never go back
+    if (ev.type === 'm.room.member' && ev.state_key !== undefined) return this.#member(ev);
+    if (ev.type === 'm.room.encryption' || ev.type === 'm.room.encrypted') return this.#encrypted(ev);
+    if (ev.state_key !== undefined) return;
+    const owner = c.store.managementOwner(ev.room_id);
+    if (owner && ev.type === 'm.room.message') {
+      if (owner !== ev.sender) return;
+      const text = typeof ev.content.body === 'string' ? ev.content.body : '';
+      const reply = await this.#bot.onMessage(ev.sender as MatrixUserId, ev.room_id as MatrixRoomId, ev.event_id, text);
+      await this.#sendNotice(ev.room_id, reply, `reply:${ev.event_id}`, true);
+      return;
+    }
+    const portal = c.store.portalByRoom(ev.room_id);
+    if (!portal || portal.broken) return;
+    await this.#toRemote(ev, { id: portal.remoteRoomId as RemoteRoomId });
+  }
+
+  async #member(ev: MatrixEvent): Promise<void> {
+    const c = this.#c;
+    const membership = ev.content.membership;
+    if (ev.state_key === c.botUserId && membership === 'invite') {
+      const level = this.#bot.level(ev.sender);
+      if (level === 'none') {
+        c.log.info({ room_id: ev.room_id, inviter: ev.sender }, 'rejecting invite from a user without permission');
+        await c.intents.bot.leave(ev.room_id);
+        return;
+      }
+      await c.intents.bot.join(ev.room_id);
+      c.store.managementSet(ev.sender, ev.room_id, c.now());
+      await this.#sendNotice(
+        ev.room_id,
+        `Hello! I am the ${c.connector?.displayName ?? 'Matrix'} bridge bot. Send "help" to see what I can do.`,
+        `welcome:${ev.event_id}`,
+        false,
+      );
+      return;
+    }
+    const portal = c.store.portalByRoom(ev.room_id);
+    if (
+      portal?.fixedMembers &&
+      !c.isOurs(ev.state_key!) &&
+      (membership === 'invite' || membership === 'leave' || membership === 'ban')
+    ) {
+      const net = c.connector?.displayName ?? 'The remote network';
+      await this.#sendNotice(
+        ev.room_id,
+        `${net} rooms have fixed members, so this change is not mirrored there. To talk with other people, invite their ${net} users to a new room.`,
+        `members:${ev.event_id}`,
+        false,
+      );
+    }
+  }
+
+  async #encrypted(ev: MatrixEvent): Promise<void> {
+    const c = this.#c;
+    if (!c.store.flagOnce(ev.room_id, 'encrypted-notice', c.now())) return;
+    await this.#sendNotice(
+      ev.room_id,
+      'This room is encrypted, and the bridge does not support encrypted rooms: messages here are not bridged. ' +
+        'Please start an unencrypted direct chat with me instead (turn off encryption when creating it).',
+      `encrypted:${ev.room_id}`,
+      false,
+    );
+  }
+
+  async #toRemote(ev: MatrixEvent, portal: PortalKey): Promise<void> {
+    const c = this.#c;
+    const sender = ev.sender as MatrixUserId;
+    const senderName = await this.#displayName(sender);
+    let client: PuppetClient | undefined;
+    try {
+      client = await c.puppetClient(sender);
+    } catch (err) {
+      if (!(err instanceof PuppetLoggedOutError)) throw err;
+      await this.#loggedOut(sender, err, ev.event_id);
+    }
+    let relayedFor: OutgoingMessage['relayedFor'];
+    if (!client) {
+      const relay = c.opts.relay && atLeast(this.#bot.level(sender), 'relay') ? c.connector?.relay() : undefined;
+      if (!relay) {
+        if (c.store.flagOnce(ev.room_id, `nologin:${sender}`, c.now())) {
+          await this.#sendNotice(
+            ev.room_id,
+            `${senderName}, your messages are not bridged: send "login" to me in a direct chat to link your account.`,
+            `nologin:${ev.event_id}`,
+            false,
+          );
+        }
+        return;
+      }
+      client = relay;
+      relayedFor = { userId: sender, displayName: senderName };
+    }
+    const rel = ev.content['m.relates_to'] as
+      | { rel_type?: string; event_id?: string; key?: string; 'm.in_reply_to'?: { event_id?: string } }
+      | undefined;
+    const target = (id: string | undefined) =>
+      id ? (c.store.remoteForEvent(id)?.remoteId as RemoteMessageId | undefined) : undefined;
+    const base = (body: NeutralMessage): OutgoingMessage => ({
+      body,
+      eventId: ev.event_id as MatrixEventId,
+      sender: { userId: sender, displayName: senderName },
+      at: new Date(ev.origin_server_ts ?? c.now()),
+      ...(relayedFor ? { relayedFor } : {}),
+    });
+    let result: SendResult | undefined;
+    try {
+      if (ev.type === 'm.room.redaction') {
+        const t = target(ev.redacts);
+        if (t && isRedactingPuppet(client)) await client.sendRedaction(portal, t);
+        return; // without support, the redaction is only recorded by being consumed here
+      }
+      if (ev.type === 'm.reaction') {
+        const t = target(rel?.event_id);
+        if (!c.opts.reactions || !t || !rel?.key || !isReactingPuppet(client)) return;
+        result = await client.sendReaction(portal, t, rel.key, base({ kind: 'text', text: rel.key }));
+      } else if (ev.type === 'm.room.message') {
+        const body = this.#neutral(
+          ev.content['m.new_content'] && rel?.rel_type === 'm.replace'
+            ? (ev.content['m.new_content'] as Record<string, unknown>)
+            : ev.content,
+        );
+        if (!body) return;
+        if (rel?.rel_type === 'm.replace') {
+          const t = target(rel.event_id);
+          if (!t || !isEditingPuppet(client)) return;
+          result = await client.sendEdit(portal, t, base(body));
+        } else {
+          const replyTo = target(rel?.['m.in_reply_to']?.event_id);
+          result = await client.send(portal, base(replyTo ? { ...body, replyTo } : body));
+        }
+      } else return;
+    } catch (err) {
+      if (err instanceof PuppetLoggedOutError) {
+        await this.#loggedOut(sender, err, ev.event_id);
+        return;
+      }
+      if (err instanceof PortalGoneError) {
+        c.store.portalMarkBroken(portal.id, err.message);
+        await this.#sendNotice(
+          ev.room_id,
+          `This room no longer exists on ${c.connector?.displayName ?? 'the remote network'}; messages here are not bridged any more.`,
+          `gone:${ev.event_id}`,
+          false,
+        );
+        return;
+      }
+      // Retryable RemoteApiErrors go back to the outbox (retried later); anything else fails the row, logged there.
+      throw err;
+    }
+    if (!result) return;
+    if ('unconfirmed' in result) {
+      await this.#sendNotice(
+        ev.room_id,
+        `${senderName}, your message may not have been delivered (${result.unconfirmed}); please check and resend if needed.`,
+        `unconfirmed:${ev.event_id}`,
+        false,
+      );
+      return;
+    }
+    c.store.mapInsert(
+      {
+        eventId: ev.event_id,
+        remoteId: result.remoteId,
+        roomId: ev.room_id,
+        remoteRoomId: portal.id,
+        direction: 'to-remote',
+      },
+      c.now(),
+    );
+  }
+
+  async #loggedOut(user: MatrixUserId, err: Error, eventId: string): Promise<void> {
+    const c = this.#c;
+    c.store.puppetLoggedOut(user, err.message);
+    c.log.warn({ user, err: err.message }, 'puppet logged out');
+    const mgmt = c.store.managementRoom(user);
+    const net = c.connector?.displayName ?? 'remote';
+    if (mgmt)
+      await this.#sendNotice(
+        mgmt,
+        `Your ${net} session has ended (${err.message}). Send "login" to link your account again.`,
+        `loggedout:${eventId}`,
+        false,
+      );
+  }
+
+  #neutral(content: Record<string, unknown>): NeutralMessage | undefined {
+    const c = this.#c;
+    const msgtype = content.msgtype;
+    const text = typeof content.body === 'string' ? content.body : '';
+    const html =
+      content.format === 'org.matrix.custom.html' && typeof content.formatted_body === 'string'
+        ? content.formatted_body
+        : undefined;
+    if (msgtype === 'm.text' || msgtype === 'm.notice' || msgtype === 'm.emote') {
+      return {
+        kind: msgtype === 'm.notice' ? 'notice' : msgtype === 'm.emote' ? 'emote' : 'text',
+        text,
+        ...(html ? { html } : {}),
+      };
+    }
+    const kinds: Record<string, 'image' | 'file' | 'video' | 'audio'> = {
+      'm.image': 'image',
+      'm.file': 'file',
+      'm.video': 'video',
+      'm.audio': 'audio',
+    };
+    const kind = typeof msgtype === 'string' ? kinds[msgtype] : undefined;
+    if (kind && typeof content.url === 'string' && content.url.startsWith('mxc://')) {
+      const info = (content.info ?? {}) as { mimetype?: string; size?: number };
+      const name = typeof content.filename === 'string' ? content.filename : text || 'file';
+      const [server, id] = content.url.slice(6).split('/');
+      const base = c.opts.publicMediaUrl.replace(/\/$/, '');
+      const url = base
+        ? `${base}/_matrix/client/v1/media/download/${encodeURIComponent(server ?? '')}/${encodeURIComponent(id ?? '')}/${encodeURIComponent(name)}`
+        : undefined;
+      return {
+        kind: 'text',
+        text: name,
+        media: {
+          kind,
+          name,
+          mxc: content.url,
+          ...(url ? { url } : {}),
+          ...(info.mimetype ? { mimeType: info.mimetype } : {}),
+          ...(info.size ? { size: info.size } : {}),
+        },
+      };
+    }
+    return undefined;
+  }
+
+  async #displayName(user: string): Promise<string> {
+    const cached = this.#names.get(user);
+    if (cached) return cached;
+    const profile = await this.#c.intents.bot.getProfile(user);
+    const name = profile.displayname || user.slice(1, user.indexOf(':'));
+    this.#names.set(user, name);
+    return name;
+  }
+
+  /** A bot notice with a txnId derived from `key`, so a reprocessed event never doubles the reply. */
+  async #sendNotice(roomId: string, text: string, key: string, mustDeliver: boolean): Promise<void> {
+    if (mustDeliver) {
+      await this.#c.intents.bot.sendEvent(
+        roomId,
+        'm.room.message',
+        { msgtype: 'm.notice', body: text },
+        txnIdFor(`notice:${key}`),
+      );
+      return;
+    }
+    await this.#c.notice(roomId, text, key);
+  }
+}

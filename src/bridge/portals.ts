@@ -1,0 +1,182 @@
+/**
+ * Portals and ghosts on the Matrix side: creating the portal room (with `m.bridge` / `uk.half-shot.bridge`
+ * state as in MSC2346 and the bot as admin), registering ghosts lazily, keeping their profile in sync only
+ * when it changed, and making sure a ghost is in a room before it speaks.
+ */
+import type { GhostInfo, RoomInfo } from './connector.ts';
+import type { CoreContext } from './context.ts';
+import type { MatrixUserId, PortalKey, RemoteUserId } from './ids.ts';
+import type { GhostRow, PortalRow } from './store.ts';
+
+export class PortalManager {
+  readonly #c: CoreContext;
+  /** `${roomId}|${userId}` known joined in this process (an invite/join after a restart is idempotent). */
+  readonly #joined = new Set<string>();
+  readonly #creating = new Map<string, Promise<PortalRow>>();
+  readonly #ghosts = new Map<string, Promise<GhostRow>>();
+
+  constructor(c: CoreContext) {
+    this.#c = c;
+  }
+
+  /** The `m.bridge` content of a portal (also sent as `uk.half-shot.bridge`). */
+  bridgeState(
+    key: PortalKey,
+    name: string | undefined,
+    isDirect: boolean,
+  ): { stateKey: string; content: Record<string, unknown> } {
+    const c = this.#c;
+    const network = c.connector!.network;
+    return {
+      stateKey: `${c.opts.domain}/${network}`,
+      content: {
+        bridgebot: c.botUserId,
+        creator: c.botUserId,
+        protocol: { id: network, displayname: c.connector!.displayName },
+        channel: { id: key.id, ...(name ? { displayname: name } : {}) },
+        ...(isDirect ? { 'com.beeper.room_type': 'dm', 'com.beeper.room_type.v2': 'dm' } : {}),
+      },
+    };
+  }
+
+  /** Finds or creates the portal's Matrix room. Concurrent calls for one portal share one creation. */
+  ensurePortal(key: PortalKey): Promise<PortalRow> {
+    const existing = this.#c.store.portalByRemote(key.id);
+    if (existing?.matrixRoomId) return Promise.resolve(existing);
+    const running = this.#creating.get(key.id);
+    if (running) return running;
+    const p = this.#create(key).finally(() => this.#creating.delete(key.id));
+    this.#creating.set(key.id, p);
+    return p;
+  }
+
+  async #create(key: PortalKey): Promise<PortalRow> {
+    const c = this.#c;
+    const connector = c.connector!;
+    const info: RoomInfo = await connector.getRoomInfo(key);
+    const ghostIds: MatrixUserId[] = [];
+    const names: string[] = [];
+    for (const m of info.members) {
+      const g = await this.ensureGhost(m);
+      ghostIds.push(g.userId as MatrixUserId);
+      if (g.displayName) names.push(g.displayName);
+    }
+    const name = info.name ?? (names.length > 0 ? names.join(', ') : undefined);
+    const invite = [
+      ...new Set(
+        info.members
+          .map((m) => c.store.puppets().find((p) => p.remoteUserId === m && !p.loggedOut)?.matrixUserId)
+          .filter((u): u is string => !!u),
+      ),
+    ];
+    const bridge = this.bridgeState(key, name, info.isDirect ?? false);
+    const roomId = await c.intents.bot.createRoom({
+      preset: 'private_chat',
+      visibility: 'private',
+      ...(name ? { name } : {}),
+      ...(info.topic ? { topic: info.topic } : {}),
+      invite: [...invite, ...ghostIds],
+      is_direct: info.isDirect ?? false,
+      power_level_content_override: { users: { [c.botUserId]: 100 } },
+      initial_state: [
+        { type: 'm.bridge', state_key: bridge.stateKey, content: bridge.content },
+        { type: 'uk.half-shot.bridge', state_key: bridge.stateKey, content: bridge.content },
+      ],
+    });
+    const now = c.now();
+    const row: PortalRow = {
+      remoteRoomId: key.id,
+      network: connector.network,
+      matrixRoomId: roomId,
+      name: name ?? null,
+      topic: info.topic ?? null,
+      isDirect: info.isDirect ?? false,
+      fixedMembers: info.fixedMembers ?? false,
+      broken: null,
+    };
+    c.store.tx(() => {
+      c.store.portalUpsert(row, now);
+      for (const u of invite) c.store.flagOnce(roomId, `member:${u}`, now);
+    });
+    c.log.info({ portal: key.id, room_id: roomId, invited: invite.length }, 'portal created');
+    // Ghosts were invited with the room; they join right away so they can speak.
+    for (const g of ghostIds) await this.ensureJoined(roomId, g, true);
+    return row;
+  }
+
+  /** Registers the ghost if needed and syncs its profile (only fields that changed). */
+  ensureGhost(remote: RemoteUserId, fresh?: GhostInfo): Promise<GhostRow> {
+    const key = remote as string;
+    const running = this.#ghosts.get(key);
+    if (running && !fresh) return running;
+    const p = this.#ensureGhost(remote, fresh).finally(() => {
+      if (this.#ghosts.get(key) === p) this.#ghosts.delete(key);
+    });
+    this.#ghosts.set(key, p);
+    return p;
+  }
+
+  async #ensureGhost(remote: RemoteUserId, fresh?: GhostInfo): Promise<GhostRow> {
+    const c = this.#c;
+    const userId = c.ghostUserId(remote);
+    const stored = c.store.ghost(remote);
+    const intent = c.intents.intent(userId);
+    if (stored && !fresh) {
+      c.intents.registrar.seed([userId]);
+      return stored;
+    }
+    const info = fresh ?? (await c.connector!.getGhostInfo(remote));
+    await intent.ensureRegistered();
+    const row: GhostRow = stored ?? {
+      remoteUserId: remote,
+      userId,
+      displayName: null,
+      avatarMxc: null,
+      email: null,
+      phone: null,
+    };
+    const next: GhostRow = {
+      ...row,
+      displayName: info.name ?? row.displayName,
+      avatarMxc: info.avatarMxc ?? row.avatarMxc,
+      email: info.email ?? row.email,
+      phone: info.phone ?? row.phone,
+    };
+    if (next.displayName && next.displayName !== row.displayName) await intent.setDisplayName(next.displayName);
+    if (next.avatarMxc && next.avatarMxc !== row.avatarMxc) await intent.setAvatarUrl(next.avatarMxc);
+    c.store.ghostUpsert(next, c.connector!.network, c.now());
+    return next;
+  }
+
+  /** Makes `userId` a joined member: the bot invites (already-joined is fine), then the user joins. */
+  async ensureJoined(roomId: string, userId: string, invited = false): Promise<void> {
+    const k = `${roomId}|${userId}`;
+    if (this.#joined.has(k)) return;
+    const c = this.#c;
+    if (!invited) await c.intents.bot.invite(roomId, userId);
+    await c.intents.intent(userId).join(roomId);
+    this.#joined.add(k);
+  }
+
+  /** Forgets cached membership (after the homeserver said the user is not in the room). */
+  forgetJoined(roomId: string, userId: string): void {
+    this.#joined.delete(`${roomId}|${userId}`);
+  }
+
+  /** Applies changed room metadata to an existing portal. */
+  async updateRoomInfo(key: PortalKey, info: Partial<RoomInfo>): Promise<void> {
+    const c = this.#c;
+    const row = c.store.portalByRemote(key.id);
+    if (!row?.matrixRoomId) return;
+    if (info.name !== undefined && info.name !== row.name) {
+      await c.intents.bot.sendState(row.matrixRoomId, 'm.room.name', '', { name: info.name });
+      const bridge = this.bridgeState(key, info.name, row.isDirect);
+      await c.intents.bot.sendState(row.matrixRoomId, 'm.bridge', bridge.stateKey, bridge.content);
+      await c.intents.bot.sendState(row.matrixRoomId, 'uk.half-shot.bridge', bridge.stateKey, bridge.content);
+    }
+    if (info.topic !== undefined && info.topic !== row.topic) {
+      await c.intents.bot.sendState(row.matrixRoomId, 'm.room.topic', '', { topic: info.topic });
+    }
+    c.store.portalUpsert({ ...row, name: info.name ?? row.name, topic: info.topic ?? row.topic }, c.now());
+  }
+}
