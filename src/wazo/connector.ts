@@ -52,6 +52,10 @@ export interface WazoConnectorOptions {
   /** Websocket backoff override (tests). */
   backoff?: { initialMs: number; maxMs: number };
   random?: () => number;
+  /** Websocket ping interval (default 30 s). */
+  pingIntervalMs?: number;
+  /** Per-request timeout towards Wazo (default 15 s). */
+  httpTimeoutMs?: number;
 }
 
 /** Backfill overlap: history is re-read from a little before the cursor; dedupe drops what we had. */
@@ -83,7 +87,12 @@ export class WazoConnector implements LoginConnector {
     this.#o = opts;
     this.#clock = opts.clock ?? systemClock;
     const w = opts.wazo;
-    this.#http = new WazoHttp({ baseUrl: w.url, verifyTls: w.verify_tls, tenant: w.tenant });
+    this.#http = new WazoHttp({
+      baseUrl: w.url,
+      verifyTls: w.verify_tls,
+      tenant: w.tenant,
+      timeoutMs: opts.httpTimeoutMs,
+    });
     this.#auth = new AuthClient(this.#http);
     const user = w.service_username;
     const pass = w.service_password;
@@ -97,7 +106,12 @@ export class WazoConnector implements LoginConnector {
     const confd = new ConfdClient(this.#http, this.#service);
     this.#directory = new UserDirectory({ fetch: (u) => confd.usersByUuid(u), now: this.#clock.now });
     this.#cursor = opts.cursor ?? memoryCursor();
-    this.#loginDeps = { auth: this.#auth, directory: this.#directory, key: parseEncryptionKey(opts.bridge.encryption_key), clientId: w.client_id };
+    this.#loginDeps = {
+      auth: this.#auth,
+      directory: this.#directory,
+      key: parseEncryptionKey(opts.bridge.encryption_key),
+      clientId: w.client_id,
+    };
     if (opts.bridge.relay && w.relay_username && w.relay_password) {
       const ru = w.relay_username;
       const rp = w.relay_password;
@@ -137,11 +151,14 @@ export class WazoConnector implements LoginConnector {
         log: host.log,
         backoff: this.#o.backoff,
         random: this.#o.random,
+        pingIntervalMs: this.#o.pingIntervalMs,
         onEvent: (env) => this.#onWebsocketEvent(env),
         onConnected: () => {
           this.#setStatus(true, `connected to ${new URL(this.#o.wazo.url).host} (websocket)`);
           // Backfill runs in the background; its failures are logged and retried at the next connect.
-          void this.backfill().catch((err: unknown) => host.log.warn({ err: describeError(err) }, 'wazo backfill failed'));
+          void this.backfill().catch((err: unknown) =>
+            host.log.warn({ err: describeError(err) }, 'wazo backfill failed'),
+          );
         },
         onState: (state, detail) => {
           if (state === 'disconnected') this.#setStatus(false, detail);
@@ -154,6 +171,16 @@ export class WazoConnector implements LoginConnector {
       // A restart may have missed messages while the bridge was down; webhookd retries cover most, history covers the rest.
       void this.backfill().catch((err: unknown) => host.log.warn({ err: describeError(err) }, 'wazo backfill failed'));
     }
+  }
+
+  /** Messages waiting in the reorder window. */
+  get held(): number {
+    return this.#inbound?.held ?? 0;
+  }
+
+  /** True while the websocket feed is connected. */
+  get streaming(): boolean {
+    return this.#stream?.connected ?? false;
   }
 
   get websocketUrl(): string {
@@ -191,7 +218,8 @@ export class WazoConnector implements LoginConnector {
   #onWebsocketEvent(envelope: unknown): void {
     const parsed = parseChatEvent(envelope);
     if (!parsed.ok) {
-      if (parsed.reason === 'invalid') this.#host?.log.warn({ detail: parsed.detail.slice(0, 300) }, 'wazo websocket: invalid event skipped');
+      if (parsed.reason === 'invalid')
+        this.#host?.log.warn({ detail: parsed.detail.slice(0, 300) }, 'wazo websocket: invalid event skipped');
       return;
     }
     this.#handle(parsed.event, 'websocket').catch((err: unknown) => {
@@ -240,7 +268,12 @@ export class WazoConnector implements LoginConnector {
 
   readonly #chatdOf = new WeakMap<WazoPuppet, ChatdClient>();
 
-  #makePuppet(chatd: ChatdClient, kind: 'puppet' | 'relay', user: () => string | undefined, fixedUser?: string): WazoPuppet {
+  #makePuppet(
+    chatd: ChatdClient,
+    kind: 'puppet' | 'relay',
+    user: () => string | undefined,
+    fixedUser?: string,
+  ): WazoPuppet {
     const deps = {
       chatd,
       get user() {

@@ -21,7 +21,11 @@ export function memoryCursor(): CursorStore {
 }
 
 /** Cursor persisted in `wazo_cursors`, written at most once per `flushMs` (and on each call to `flush`). */
-export function sqliteCursor(handle: DatabaseHandle, now: () => number, name = 'events'): CursorStore & { flush(): void } {
+export function sqliteCursor(
+  handle: DatabaseHandle,
+  now: () => number,
+  name = 'events',
+): CursorStore & { flush(): void } {
   const read = handle.sqlite.prepare('select created_at as createdAt from wazo_cursors where name = ?');
   const write = handle.sqlite.prepare(
     'insert into wazo_cursors (name, created_at, updated_at) values (?, ?, ?) on conflict(name) do update set created_at = excluded.created_at, updated_at = excluded.updated_at',

@@ -96,7 +96,13 @@ export class Inbound {
     }
     this.#seen.add(uuid);
     await new Promise<void>((resolve, reject) => {
-      this.#reorder.push({ room, order: createdAtKey(msg.created_at), msg, keepTimestamp: source === 'backfill', done: { resolve, reject } });
+      this.#reorder.push({
+        room,
+        order: createdAtKey(msg.created_at),
+        msg,
+        keepTimestamp: source === 'backfill',
+        done: { resolve, reject },
+      });
     });
     return 'queued';
   }

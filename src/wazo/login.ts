@@ -3,7 +3,13 @@
  * the core redacts), exchanged once for an offline refresh token with `[wazo] client_id`. Only the refresh token
  * is kept, encrypted (AES-256-GCM) inside the puppet's opaque credentials. `logout` deletes the refresh token.
  */
-import { type LoginProcess, type LoginStep, type MatrixUserId, type PuppetRecord, remoteUserId } from '../bridge/index.ts';
+import {
+  type LoginProcess,
+  type LoginStep,
+  type MatrixUserId,
+  type PuppetRecord,
+  remoteUserId,
+} from '../bridge/index.ts';
 import { AppError, RemoteApiError } from '../errors.ts';
 import type { AuthClient } from './auth.ts';
 import type { UserDirectory } from './confd.ts';
@@ -19,13 +25,22 @@ interface StoredCredentials {
   refresh: string;
 }
 
-export function encodeCredentials(key: EncryptionKey, user: MatrixUserId, username: string, refreshToken: string): string {
+export function encodeCredentials(
+  key: EncryptionKey,
+  user: MatrixUserId,
+  username: string,
+  refreshToken: string,
+): string {
   const c: StoredCredentials = { v: 1, username, refresh: encryptSecret(key, refreshToken, user) };
   return JSON.stringify(c);
 }
 
 /** Returns the decrypted refresh token, or throws AppError SECRET_UNREADABLE / CREDENTIALS_INVALID. */
-export function decodeCredentials(key: EncryptionKey, user: MatrixUserId, credentials: string): { username: string; refreshToken: string } {
+export function decodeCredentials(
+  key: EncryptionKey,
+  user: MatrixUserId,
+  credentials: string,
+): { username: string; refreshToken: string } {
   let c: unknown;
   try {
     c = JSON.parse(credentials);
@@ -97,7 +112,8 @@ export class WazoLogin implements LoginProcess {
       await this.#d.auth.revokeToken(token.token).catch(() => undefined);
       throw refuse('This Wazo account is not a PBX user, so it cannot chat. Log in with your own Wazo user.');
     }
-    if (!token.refresh_token) throw refuse('Wazo did not issue a refresh token for this login. Ask an admin to check wazo-auth.');
+    if (!token.refresh_token)
+      throw refuse('Wazo did not issue a refresh token for this login. Ask an admin to check wazo-auth.');
     // confd down only costs the nice name in the confirmation: fall back to the username.
     const profile = await this.#d.directory.get(uuid).catch(() => undefined);
     // Only the refresh token is kept: the access token from the password login is revoked at once (best effort,

@@ -95,7 +95,10 @@ export class WazoPuppet implements EditingPuppet, DmCreatingPuppet {
           return { unconfirmed: 'Wazo did not answer in time; the message may not have been delivered' };
         }
         const found = await this.#findOwn(room, me, content, startedAt).catch((e: unknown) => {
-          this.#d.log.warn({ portal: room, err: e instanceof Error ? e.message : String(e) }, 'wazo: cannot check history after a timeout');
+          this.#d.log.warn(
+            { portal: room, err: e instanceof Error ? e.message : String(e) },
+            'wazo: cannot check history after a timeout',
+          );
           return undefined;
         });
         pending.settle(found);
@@ -123,7 +126,9 @@ export class WazoPuppet implements EditingPuppet, DmCreatingPuppet {
       return await fn();
     } catch (err) {
       if (err instanceof RemoteApiError && err.remoteStatus === 401 && this.#d.kind === 'puppet') {
-        throw new PuppetLoggedOutError('Wazo rejected the stored login (refresh token revoked or password changed)', { cause: err });
+        throw new PuppetLoggedOutError('Wazo rejected the stored login (refresh token revoked or password changed)', {
+          cause: err,
+        });
       }
       if (err instanceof RemoteApiError && err.remoteStatus === 404 && err.service === 'wazo-chatd') {
         throw new PortalGoneError('the Wazo room no longer exists', { cause: err });

@@ -49,7 +49,10 @@ export function createWebhookApp(opts: WebhookAppOptions): Hono {
     try {
       await opts.handle(parsed.event);
     } catch (err) {
-      opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'wazo webhook: event not queued; webhookd will retry');
+      opts.log.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'wazo webhook: event not queued; webhookd will retry',
+      );
       return c.json({ error: 'temporarily unavailable' }, 503);
     }
     return c.json({}, 200);

@@ -56,7 +56,8 @@ export class WazoEventStream {
 
   stop(): void {
     this.#stopped = true;
-    for (const t of [this.#reconnectTimer, this.#pingTimer, this.#renewTimer]) if (t !== undefined) this.#o.clock.clearTimeout(t);
+    for (const t of [this.#reconnectTimer, this.#pingTimer, this.#renewTimer])
+      if (t !== undefined) this.#o.clock.clearTimeout(t);
     this.#reconnectTimer = this.#pingTimer = this.#renewTimer = undefined;
     this.#ws?.terminate();
     this.#ws = undefined;
@@ -84,7 +85,10 @@ export class WazoEventStream {
         ws.on('error', (err) => this.#o.log.warn({ err: err.message }, 'wazo websocket error'));
       })
       .catch((err: unknown) => {
-        this.#o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'wazo websocket: cannot get a service token');
+        this.#o.log.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'wazo websocket: cannot get a service token',
+        );
         this.#scheduleReconnect('token unavailable');
       });
   }
@@ -158,7 +162,10 @@ export class WazoEventStream {
         })
         .catch((err: unknown) => {
           // The current token is still valid for the remaining 20 % of its life; try again shortly.
-          this.#o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'wazo websocket: token renewal failed');
+          this.#o.log.warn(
+            { err: err instanceof Error ? err.message : String(err) },
+            'wazo websocket: token renewal failed',
+          );
           this.#renewTimer = this.#o.clock.setTimeout(() => this.#scheduleRenewal(), 30_000);
         });
     }, delay);
