@@ -51,6 +51,9 @@ export const EN_TEMPLATES: readonly TemplateRow[] = [
   ['question', 'neutral', 'which {charger|cable|adapter} {works|goes} with $PRODUCT'],
   ['question', 'neutral', 'do i need {an appointment|to book} {to come in|for the installation|to visit the shop}'],
   ['question', 'neutral', 'how does {the loyalty program|the referral program|click and collect|the trial period} work'],
+  ['question', 'neutral', 'when will i {receive|get} my {package|parcel|order|item|delivery}'],
+  ['question', 'neutral', 'i {want|need} to {track|check|follow} {my order|the status of my order|$ORDER|my delivery}'],
+  ['question', 'neutral', '{help me|i need help|can you help me} {tracking|checking|locating} {my order|my parcel|the delivery}'],
   // complaint
   ['complaint', 'negative', 'this is {unacceptable|ridiculous|a joke|a disgrace|not normal|beyond a joke}'],
   ['complaint', 'negative', "i've been waiting {for 2 weeks|for a month|since $DAY|3 days|for ages} and {nobody answers|still nothing|no one calls me back|nothing happens}"],
@@ -85,6 +88,8 @@ export const EN_TEMPLATES: readonly TemplateRow[] = [
   ['billing', 'neutral', 'i {think|believe} there is a mistake on my {invoice|bill}'],
   ['billing', 'neutral', 'can i get {a partial refund|my money back|reimbursed} for {the delay|the outage|the broken item}'],
   ['billing', 'neutral', 'what is your {refund policy|refund process}'],
+  ['billing', 'neutral', 'i {need|want|would like} to {see|check|view} my {bills|invoices|payments|charges} from {last month|last year|january|2023}'],
+  ['billing', 'neutral', '{show me|can i see|i need a copy of} my {bill|invoice|billing history|last payment}'],
   // cancellation
   ['cancellation', 'neutral', 'i want to cancel my {subscription|contract|order|account|membership|plan}'],
   ['cancellation', 'neutral', 'how do i {close|delete|terminate} my account'],
@@ -168,6 +173,10 @@ export const EN_TEMPLATES: readonly TemplateRow[] = [
   ['other', 'neutral', "{is this a bot|am i talking to a robot|are you a real person}"],
   ['other', 'neutral', 'see {the link|this page} $URL'],
   ['other', 'neutral', '{transfer me|put me through} to {the sales team|someone else|a manager}'],
+  ['other', 'neutral', 'how {can|do} i {contact|reach|get in touch with} {customer service|customer support|your team|someone from support}'],
+  ['other', 'neutral', '{sign me up|subscribe me|i want to subscribe|i would like to sign up} {for|to} {your newsletter|the newsletter|promotional emails}'],
+  ['other', 'neutral', 'i {want|need} to {edit|modify|update} my {account details|profile|personal data|account information}'],
+  ['praise', 'positive', 'i want to {leave|write|give} {a positive review|good feedback|five stars} {about your service|for the agent|for $NAME}'],
   // sentiment-only rows, kept out of the intent set
   ['', 'positive', '{everything|all} {went|is going} {great|perfectly|smoothly} {thanks|}'],
   ['', 'positive', 'the {delivery|installation|repair} was {fast|quick|super quick} and {easy|painless|smooth}'],

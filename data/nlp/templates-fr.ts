@@ -36,6 +36,9 @@ export const FR_TEMPLATES: readonly TemplateRow[] = [
   ['question', 'neutral', 'quel {chargeur|câble|adaptateur} {marche|va} avec $PRODUCT'],
   ['question', 'neutral', 'faut-il {prendre rendez-vous|réserver} {pour passer en boutique|pour l\'installation}'],
   ['question', 'neutral', 'comment {marche|fonctionne} {le programme fidélité|le parrainage|le click and collect|la période d\'essai}'],
+  ['question', 'neutral', 'quand est-ce que je vais {recevoir|avoir} mon {colis|paquet|article|livraison}'],
+  ['question', 'neutral', 'je {veux|voudrais} {suivre|vérifier|savoir où en est} {ma commande|$ORDER|ma livraison}'],
+  ['question', 'neutral', '{aidez-moi à|vous pouvez m\'aider à} {suivre|retrouver|localiser} {ma commande|mon colis|la livraison}'],
   // complaint
   ['complaint', 'negative', "c'est {inadmissible|inacceptable|n'importe quoi|une honte|pas normal|du foutage de gueule}"],
   ['complaint', 'negative', "{ça fait|cela fait} {2 semaines|un mois|3 jours|des semaines} que j'attends et {personne ne répond|toujours rien|personne ne me rappelle|rien ne bouge}"],
@@ -70,6 +73,8 @@ export const FR_TEMPLATES: readonly TemplateRow[] = [
   ['billing', 'neutral', "je pense qu'il y a une erreur sur ma {facture|note}"],
   ['billing', 'neutral', 'je peux avoir {un remboursement partiel|un geste commercial|un avoir} pour {le retard|la panne|l\'article cassé}'],
   ['billing', 'neutral', 'quelle est votre {politique de remboursement|procédure de remboursement}'],
+  ['billing', 'neutral', 'je {voudrais|veux|dois} {voir|consulter|vérifier} mes {factures|paiements|prélèvements} {du mois dernier|de l\'année dernière|de janvier}'],
+  ['billing', 'neutral', '{montrez-moi|je peux voir|il me faut une copie de} {ma facture|mon historique de facturation|mon dernier paiement}'],
   // cancellation
   ['cancellation', 'neutral', 'je veux {résilier|annuler} mon {abonnement|contrat|forfait|compte|adhésion}'],
   ['cancellation', 'neutral', 'comment {fermer|supprimer|clôturer} mon compte'],
@@ -153,6 +158,10 @@ export const FR_TEMPLATES: readonly TemplateRow[] = [
   ['other', 'neutral', "{c'est un robot|je parle à un bot|vous êtes une vraie personne}[ ?]"],
   ['other', 'neutral', '{voir|regardez} {le lien|cette page} $URL'],
   ['other', 'neutral', "{transférez-moi|passez-moi} {au service commercial|à quelqu'un d'autre|à un responsable}"],
+  ['other', 'neutral', 'comment {contacter|joindre|parler avec} {le service client|le support|votre équipe|quelqu\'un du support}'],
+  ['other', 'neutral', "{inscrivez-moi|je veux m'inscrire|je voudrais m'abonner} {à la newsletter|à votre newsletter|aux e-mails promotionnels}"],
+  ['other', 'neutral', 'je {veux|dois} {modifier|mettre à jour|changer} {mes informations|mon profil|mes données personnelles|les détails de mon compte}'],
+  ['praise', 'positive', 'je veux {laisser|écrire|donner} {un avis positif|un bon retour|cinq étoiles} {sur votre service|pour le conseiller|pour $NAME}'],
   // sentiment-only rows
   ['', 'positive', '{tout|tout ça} {s\'est bien passé|se passe super bien|est nickel}[ merci]'],
   ['', 'positive', "{la livraison|l'installation|la réparation} a été {rapide|super rapide|efficace} et {simple|sans souci|nickel}"],

