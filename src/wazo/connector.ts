@@ -313,6 +313,7 @@ export class WazoConnector implements LoginConnector {
   async stop(): Promise<void> {
     this.#stream?.stop();
     this.#inbound?.drain();
+    this.#cursor.flush?.();
     this.#http.close();
   }
 

@@ -7,6 +7,8 @@ export interface CursorStore {
   get(): string | undefined;
   /** Moves the cursor forward (never back). */
   advance(createdAt: string): void;
+  /** Writes a pending value now (shutdown). */
+  flush?(): void;
 }
 
 /** In-memory cursor (tests, and a fallback when no database is given). */
