@@ -8,7 +8,7 @@ import type { DatabaseHandle } from '../db/index.ts';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { Counter, getOrCreate, type Registry } from '../metrics.ts';
-import { IntentFactory, type MatrixApi, realSleep, txnIdFor } from '../matrix/index.ts';
+import { abortableSleep, IntentFactory, type MatrixApi, realSleep, txnIdFor } from '../matrix/index.ts';
 import { BridgeBot } from './bot.ts';
 import type { BridgeHost, NetworkConnector, PuppetClient, PuppetRecord, RemoteEvent } from './connector.ts';
 import type { BridgeOptions, CoreContext } from './context.ts';
@@ -126,7 +126,7 @@ export class Bridge implements BridgeHost {
     this.#abort.abort();
     await this.outbox.stop();
     await this.#connector?.stop();
-    await this.#botReady;
+    // #botReady is not awaited: it only retries HTTP calls, ends by itself after the abort, and catches its errors.
   }
 
   /** Resolves when the outbox has nothing running (tests). */
@@ -146,7 +146,7 @@ export class Bridge implements BridgeHost {
         return;
       } catch (err) {
         this.log.warn({ err: describeError(err), attempt }, 'bridge bot set-up failed; retrying');
-        await this.#sleep(Math.min(1000 * 2 ** attempt, 60_000));
+        await abortableSleep(this.#sleep, this.#abort.signal)(Math.min(1000 * 2 ** attempt, 60_000));
       }
     }
   }

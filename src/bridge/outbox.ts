@@ -92,9 +92,12 @@ export class Outbox {
   }
 
   /** Stops taking rows; in-flight handlers finish. Pending rows stay for the next start. */
-  async stop(): Promise<void> {
+  async stop(graceMs = 2000): Promise<void> {
     this.#stopped = true;
-    await this.idle();
+    // A handler stuck retrying a dead homeserver must not hold shutdown: its row stays pending for next time.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.idle(), new Promise<void>((r) => (timer = setTimeout(r, graceMs).unref()))]);
+    clearTimeout(timer);
   }
 
   async #loop(queueKey: string): Promise<void> {

@@ -4,7 +4,10 @@
  * composition root, so that they never import one another.
  */
 import type { Hono } from 'hono';
+import type { NetworkConnector } from '../bridge/index.ts';
+import { appserviceService } from './appservice-service.ts';
 import type { Runtime } from './runtime.ts';
+import { wazoPart } from './wazo-service.ts';
 
 export interface Service {
   readonly name: string;
@@ -16,7 +19,17 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-/** Builds the services configured in `runtime.config`. */
-export async function composeServices(_runtime: Runtime): Promise<Service[]> {
-  return [];
+/**
+ * Builds the services configured in `runtime.config`. The appservice always runs (its tokens come from the
+ * registration file; a missing file stops `start` with a message naming generate-registration). A remote
+ * network's connector, when configured, is built here and handed to the appservice core.
+ */
+export async function composeServices(
+  runtime: Runtime,
+  opts: { connector?: NetworkConnector } = {},
+): Promise<Service[]> {
+  // [wazo] url set → the Wazo connector (unless a caller, e.g. a test, passes its own connector).
+  const wazo = opts.connector ? undefined : wazoPart(runtime);
+  const appservice = appserviceService(runtime, opts.connector ?? wazo?.connector);
+  return wazo ? [appservice, wazo.service] : [appservice];
 }

@@ -55,7 +55,25 @@ export interface RequestOptions {
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 250, maxDelayMs: 30_000 };
 let sdkQuiet = false;
 
-export const realSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Waits on a real timer that does not keep the process alive on its own (servers do that). */
+export const realSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+
+/** `sleep`, cut short when `signal` aborts. */
+export function abortableSleep(
+  sleep: (ms: number) => Promise<void>,
+  signal: AbortSignal,
+): (ms: number) => Promise<void> {
+  return (ms) =>
+    new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      const onAbort = () => resolve();
+      signal.addEventListener('abort', onAbort, { once: true });
+      void sleep(ms).then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+}
 
 export class MatrixApi {
   readonly baseUrl: string;

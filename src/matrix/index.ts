@@ -1,5 +1,6 @@
 /** Public face of the Matrix client layer: the only module that uses matrix-js-sdk. */
 export {
+  abortableSleep,
   type HttpMethod,
   MatrixApi,
   type MatrixApiOptions,
@@ -20,3 +21,9 @@ export {
   registrationToYaml,
   writeRegistration,
 } from './registration.ts';
+export {
+  type CheckOutcome,
+  checkHomeserverOnce,
+  type HomeserverCheckOptions,
+  watchHomeserver,
+} from './homeserver-check.ts';

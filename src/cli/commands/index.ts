@@ -1,5 +1,6 @@
 import type { Command } from '../command.ts';
 import { classifyCommand } from './classify.ts';
+import { generateRegistrationCommand } from './generate-registration.ts';
 import { migrateCommand } from './migrate.ts';
 import { nlpClassifyCommand, nlpEvaluateCommand, nlpTrainCommand } from './nlp.ts';
 import { startCommand } from './start.ts';
@@ -8,6 +9,7 @@ import { startCommand } from './start.ts';
 export const COMMANDS: readonly Command[] = [
   startCommand,
   migrateCommand,
+  generateRegistrationCommand,
   classifyCommand,
   nlpTrainCommand,
   nlpEvaluateCommand,

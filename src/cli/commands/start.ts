@@ -45,15 +45,8 @@ in-flight work, closes the database and exits 0.`,
     });
     const server = await startServer(app, rt.config.http.host, rt.config.http.port);
     log.info({ url: server.url, version: VERSION }, 'http server listening');
-    for (const s of services) await s.start(controller.signal);
-    // Loaded here so that other commands (and --no-jobs) never load the pipeline stages.
-    const scheduler = values['no-jobs']
-      ? undefined
-      : (await import('../../../jobs/index.ts')).startScheduler(rt.config, rt.metrics, (job) =>
-          rt.stage(job, controller.signal),
-        );
-
-    await new Promise<void>((resolve) => {
+    // Signal handlers go in before the services start, so a SIGTERM during start-up still shuts down cleanly.
+    const stopped = new Promise<void>((resolve) => {
       const onSignal = (sig: NodeJS.Signals) => {
         log.info({ signal: sig }, 'shutting down');
         process.off('SIGTERM', onSignal);
@@ -63,6 +56,15 @@ in-flight work, closes the database and exits 0.`,
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
     });
+    for (const s of services) await s.start(controller.signal);
+    // Loaded here so that other commands (and --no-jobs) never load the pipeline stages.
+    const scheduler = values['no-jobs']
+      ? undefined
+      : (await import('../../../jobs/index.ts')).startScheduler(rt.config, rt.metrics, (job) =>
+          rt.stage(job, controller.signal),
+        );
+
+    await stopped;
     controller.abort();
     await server.close(3000);
     await scheduler?.stop();
