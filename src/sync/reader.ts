@@ -1,11 +1,18 @@
 /**
- * Read-only Client-Server calls of the sync job, through the Matrix client layer (`MatrixApi`: matrix-js-sdk's
- * HTTP layer with the retry policy of issue 5 §7: 429 → wait `Retry-After` / `retry_after_ms`; 5xx and
- * network errors → capped exponential backoff; other errors fail at once). Sleeps are injected so tests
- * never wait on real time. Works with a user's access token or the appservice `as_token` alike.
+ * Read-only Client-Server calls of the sync job: matrix-js-sdk's HTTP layer (`createClient` +
+ * `http.authedRequest`) with the retry policy of issue 5 §7: 429 → wait `Retry-After` / `retry_after_ms`;
+ * 5xx and network errors → capped exponential backoff; other errors fail at once. Sleeps are injected so
+ * tests never wait on real time. Works with a user's access token or the appservice `as_token` alike.
+ *
+ * Why not `MatrixApi` from src/matrix: it passes `localTimeoutMs`, for which the SDK arms a plain
+ * `setTimeout` per request that is never cleared, keeping a finished CLI run (and the tests) alive for the
+ * whole timeout. Here the timeout is an `AbortSignal.timeout`, which does not hold the process open.
  */
-import { MatrixApi, type RetryPolicy } from '../matrix/index.ts';
+import { createClient, type MatrixClient, Method } from 'matrix-js-sdk';
+import type { IRequestOpts } from 'matrix-js-sdk/lib/http-api/interface.js';
+import { logger as sdkLogger } from 'matrix-js-sdk/lib/logger.js';
 import { RemoteApiError } from '../errors.ts';
+import { type RetryPolicy, toRemoteError } from '../matrix/index.ts';
 import type { ClientEvent } from './room-info.ts';
 
 export interface ReaderOptions {
@@ -28,18 +35,21 @@ export const HISTORY_TYPES = ['m.room.message', 'm.room.encrypted', 'm.reaction'
 
 export class MatrixReader {
   readonly userId: string;
-  readonly #api: MatrixApi;
+  readonly #client: MatrixClient;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #retry: RetryPolicy;
 
   constructor(o: ReaderOptions) {
+    // The SDK logs every request through loglevel; our own logs say what matters.
+    (sdkLogger as unknown as { setLevel(level: string): void }).setLevel('warn');
     this.userId = o.userId;
-    this.#api = new MatrixApi({
-      baseUrl: o.baseUrl,
-      asToken: o.accessToken,
-      botUserId: o.userId,
-      sleep: o.sleep,
-      retry: o.retry,
-      timeoutMs: 60_000,
+    this.#client = createClient({
+      baseUrl: o.baseUrl.replace(/\/$/, ''),
+      accessToken: o.accessToken,
+      userId: o.userId,
     });
+    this.#sleep = o.sleep;
+    this.#retry = { maxAttempts: 6, baseDelayMs: 250, maxDelayMs: 30_000, ...o.retry };
   }
 
   joinedRooms(): Promise<string[]> {
@@ -69,7 +79,7 @@ export class MatrixReader {
   }
 
   async join(roomId: string): Promise<void> {
-    await this.#api.request('POST', `/rooms/${encodeURIComponent(roomId)}/join`, { body: {} });
+    await this.#call(Method.Post, `/rooms/${encodeURIComponent(roomId)}/join`, undefined, {});
   }
 
   async roomState(roomId: string): Promise<ClientEvent[]> {
@@ -103,7 +113,30 @@ export class MatrixReader {
   }
 
   #get<T>(path: string, query?: Record<string, string>): Promise<T> {
-    return this.#api.request<T>('GET', path, { query });
+    return this.#call<T>(Method.Get, path, query);
+  }
+
+  async #call<T>(
+    method: Method,
+    path: string,
+    query?: Record<string, string>,
+    body?: Record<string, unknown>,
+  ): Promise<T> {
+    const policy = this.#retry;
+    let delay = policy.baseDelayMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#client.http.authedRequest<T>(method, path, query, body, {
+          abortSignal: AbortSignal.timeout(60_000),
+        } as unknown as IRequestOpts);
+      } catch (err) {
+        const e = toRemoteError(`${method} ${path}`, err);
+        if (!e.retryable || attempt >= policy.maxAttempts) throw e;
+        const serverWait = e.remoteStatus === 429 ? e.retryAfterMs : undefined;
+        await this.#sleep(Math.min(serverWait ?? delay, policy.maxDelayMs));
+        if (serverWait === undefined) delay = Math.min(delay * 2, policy.maxDelayMs);
+      }
+    }
   }
 }
 

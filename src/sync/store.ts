@@ -104,7 +104,7 @@ export class HistoryStore {
         p(`update history_events set body = original_body, formatted_body = original_formatted_body, original_body = null,
         original_formatted_body = null, edited_at = null where event_id = ? and edited_at is not null`),
       countReactions: p(
-        'update history_events set reaction_count = (select count(*) from history_reactions where target_event_id = ?1 and redacted = 0) where event_id = ?1',
+        'update history_events set reaction_count = (select count(*) from history_reactions where target_event_id = @id and redacted = 0) where event_id = @id',
       ),
       upsertCursor:
         p(`insert into sync_cursors (room_id, account, backward_token, backfill_done, forward_token, backfill_count, gap_token, updated_at)
@@ -170,10 +170,10 @@ export class HistoryStore {
   known(eventId: string): boolean {
     return (
       this.#db
-        .prepare(`select 1 from history_events where event_id = ?1 union all select 1 from history_edits where event_id = ?1
-          union all select 1 from history_reactions where event_id = ?1 union all select 1 from history_redactions where event_id = ?1
-          union all select 1 from history_memberships where event_id = ?1 limit 1`)
-        .get(eventId) !== undefined
+        .prepare(`select 1 from history_events where event_id = @id union all select 1 from history_edits where event_id = @id
+          union all select 1 from history_reactions where event_id = @id union all select 1 from history_redactions where event_id = @id
+          union all select 1 from history_memberships where event_id = @id limit 1`)
+        .get({ id: eventId }) !== undefined
     );
   }
 
@@ -181,12 +181,12 @@ export class HistoryStore {
   loadPending(roomId: string): Set<string> {
     const rows = this.#db
       .prepare(`select target_event_id as t from (
-          select target_event_id from history_edits where room_id = ?1 union select target_event_id from history_reactions where room_id = ?1
-          union select target_event_id from history_redactions where room_id = ?1)
-        where target_event_id not in (select event_id from history_events where room_id = ?1)
-          and target_event_id not in (select event_id from history_edits where room_id = ?1)
-          and target_event_id not in (select event_id from history_reactions where room_id = ?1)`)
-      .all(roomId) as { t: string }[];
+          select target_event_id from history_edits where room_id = @id union select target_event_id from history_reactions where room_id = @id
+          union select target_event_id from history_redactions where room_id = @id)
+        where target_event_id not in (select event_id from history_events where room_id = @id)
+          and target_event_id not in (select event_id from history_edits where room_id = @id)
+          and target_event_id not in (select event_id from history_reactions where room_id = @id)`)
+      .all({ id: roomId }) as { t: string }[];
     return new Set(rows.map((r) => r.t));
   }
 
@@ -327,7 +327,7 @@ export class HistoryStore {
     }
     const e = s.newestEdit!.get(eventId, sender) as Row | undefined;
     if (e) s.applyEdit!.run(e.body, e.formatted_body, e.ts, eventId);
-    s.countReactions!.run(eventId);
+    s.countReactions!.run({ id: eventId });
   }
 
   /** Applies a redaction to whatever it targets; false when the target is not stored (yet). */
