@@ -38,6 +38,10 @@ const EMOTICONS: readonly [RegExp, string][] = [
 ];
 
 const RE_QUOTED = /^>.*$/gm;
+const RE_HAS_URL = /https?:|www\./i;
+const RE_HAS_DIGIT = /\d/;
+const RE_HAS_EMOTICON = /[:;=8^<]|xD/;
+const RE_HAS_NON_ASCII = /[^\x00-\x7f]/;
 const RE_URL = /\b(?:https?:\/\/|www\.)[^\s<>"]+/gi;
 const RE_EMAIL = /\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b/g;
 const RE_MONEY = /(?:[€$£]\s?\d+(?:[.,]\d+)?|\b\d+(?:[.,]\d+)?\s?(?:€|\$|£|eur\b|euros?\b|dollars?\b|pounds?\b))/gi;
@@ -63,12 +67,17 @@ function maskPhones(s: string): string {
  */
 export function normaliseText(raw: string): string {
   let s = stripQuotes(raw).normalize('NFC');
-  s = s.replace(RE_URL, ` ${MASKS.url} `).replace(RE_EMAIL, ` ${MASKS.email} `);
-  s = maskPhones(s);
-  s = s.replace(RE_MONEY, ` ${MASKS.money} `).replace(RE_ORDER, ` ${MASKS.order} `);
-  for (const [re, to] of EMOTICONS) s = s.replace(re, `$1${to}`);
-  s = s.replace(RE_NUMBER, ` ${MASKS.number} `);
-  s = s.replace(RE_PICTO, (e) => ` ${EMOJI_POLARITY.get(e) ?? MASKS.emoji} `);
+  // Cheap guards first: most chat lines have no URL, address, digit or emoticon, and each pass costs.
+  if (RE_HAS_URL.test(s)) s = s.replace(RE_URL, ` ${MASKS.url} `);
+  if (s.includes('@')) s = s.replace(RE_EMAIL, ` ${MASKS.email} `);
+  const digits = RE_HAS_DIGIT.test(s);
+  if (digits) {
+    s = maskPhones(s);
+    s = s.replace(RE_MONEY, ` ${MASKS.money} `).replace(RE_ORDER, ` ${MASKS.order} `);
+  }
+  if (RE_HAS_EMOTICON.test(s)) for (const [re, to] of EMOTICONS) s = s.replace(re, `$1${to}`);
+  if (digits) s = s.replace(RE_NUMBER, ` ${MASKS.number} `);
+  if (RE_HAS_NON_ASCII.test(s)) s = s.replace(RE_PICTO, (e) => ` ${EMOJI_POLARITY.get(e) ?? MASKS.emoji} `);
   s = s.toLowerCase().replace(/[’‘`´]/g, "'");
   s = s
     .replace(/\bcan't\b|\bcannot\b/g, 'can not')
