@@ -38,8 +38,12 @@ describe('CLI: sync and report', () => {
     let out = '';
     let err = '';
     const code = await runCli(['--config', join(dir, 'config.toml'), ...args], {
-      out: (t) => void (out += t),
-      err: (t) => void (err += t),
+      out: (t) => {
+        out += t;
+      },
+      err: (t) => {
+        err += t;
+      },
       env: { AGENT_TOKEN: token, ...env },
       interactive: false,
     });
@@ -78,7 +82,9 @@ describe('CLI: sync and report', () => {
     writeFileSync(join(dir, 'empty.toml'), `[database]\nurl = "sqlite:${join(dir, 'x.db')}"\n`);
     let err = '';
     const code = await runCli(['--config', join(dir, 'empty.toml'), 'sync'], {
-      err: (t) => void (err += t),
+      err: (t) => {
+        err += t;
+      },
       out: () => {},
       env: {},
       interactive: false,
