@@ -24,7 +24,10 @@ export function wazoPart(rt: Runtime): WazoPart | undefined {
     );
   }
   if (w.events === 'webhook' && !w.webhook_secret) {
-    throw new ConfigError('wazo.webhook_secret', '[wazo] events = "webhook" needs MCB_WAZO_WEBHOOK_SECRET (a long random string)');
+    throw new ConfigError(
+      'wazo.webhook_secret',
+      '[wazo] events = "webhook" needs MCB_WAZO_WEBHOOK_SECRET (a long random string)',
+    );
   }
   const log = rt.log.child({ component: 'wazo' });
   const cursor = sqliteCursor(rt.database(), Date.now);
@@ -38,7 +41,12 @@ export function wazoPart(rt: Runtime): WazoPart | undefined {
   });
   const mounts =
     w.events === 'webhook' && w.webhook_secret
-      ? [{ path: '/wazo', app: createWebhookApp({ secret: w.webhook_secret, handle: (e) => connector.handleWebhookEvent(e), log }) }]
+      ? [
+          {
+            path: '/wazo',
+            app: createWebhookApp({ secret: w.webhook_secret, handle: (e) => connector.handleWebhookEvent(e), log }),
+          },
+        ]
       : [];
   return {
     connector,
