@@ -144,7 +144,7 @@ export class MatrixSpec {
       for (const [method, raw] of Object.entries(item as JsonObject)) {
         if (!['get', 'put', 'post', 'delete'].includes(method)) continue;
         const opDoc = raw as JsonObject;
-        const template = `${prefix}${p}`;
+        const template = `${prefix}${p.trim()}`; // the spec pads some keys (e.g. "/rooms/{roomId}/invite ") to order them
         const paramNames: string[] = [];
         const regex = new RegExp(
           `^${template

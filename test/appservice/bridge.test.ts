@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type MatrixUserId, remoteMessageId, remoteRoomId, remoteUserId } from '../../src/bridge/index.ts';
+import { FakeHomeserver } from '../../src/testing/fake-homeserver/index.ts';
+import { type BridgeUnderTest, newTokens, registrationFor, startBridge } from './harness.ts';
+import { MatrixUser } from './matrix-user.ts';
+import { TestConnector } from './test-connector.ts';
+
+const msg = (id: string, from: string, text: string, room = 'room1') => ({
+  kind: 'message' as const,
+  portal: { id: remoteRoomId(room) },
+  sender: { id: remoteUserId(from) },
+  remoteId: remoteMessageId(id),
+  at: new Date(1_767_225_600_000),
+  body: { kind: 'text' as const, text },
+});
+
+describe('bridge core against the fake homeserver', () => {
+  let hs: FakeHomeserver;
+  let b: BridgeUnderTest;
+  let conn: TestConnector;
+  let alice: MatrixUser;
+
+  const settle = async () => {
+    for (let i = 0; i < 4; i++) {
+      await hs.pusher.idle();
+      await b.bridge.idle();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  const portalRoom = (remote = 'room1') => hs.model.rooms.get(b.bridge.store.portalByRemote(remote)!.matrixRoomId!)!;
+  const texts = (roomId: string, sender?: string) =>
+    hs.model.rooms
+      .get(roomId)!
+      .events.filter((e) => e.type === 'm.room.message' && (!sender || e.sender === sender))
+      .map((e) => String(e.content.body));
+
+  before(async () => {
+    hs = await new FakeHomeserver().start();
+    const tokens = newTokens();
+    const reg = registrationFor(tokens, null);
+    hs.registerAppservice(reg);
+    conn = new TestConnector();
+    conn.rooms.set('room1', { name: 'Sales', members: [remoteUserId('u1'), remoteUserId('u2')] });
+    conn.users.set('u1', { name: 'Ursula One' });
+    conn.users.set('u2', { name: 'Ulrich Two' });
+    alice = new MatrixUser(hs, 'alice', 'Alice');
+    b = await startBridge(hs, tokens, { connector: conn });
+    reg.url = b.server.url;
+    b.bridge.store.puppetSave(
+      { matrixUserId: alice.userId, remoteUserId: 'u2', remoteName: 'Ulrich Two (u2)', credentials: 'x' },
+      'testnet',
+      Date.now(),
+    );
+  });
+  after(async () => {
+    await b.stop();
+    await hs.stop();
+  });
+
+  it('creates the portal with m.bridge state, registers the ghost with its name, invites the linked user', async () => {
+    await conn.host!.queueRemoteEvent(msg('m1', 'u1', 'hello from u1'));
+    await settle();
+    const room = portalRoom();
+    const bridgeState = hs.model.stateContent(room, 'm.bridge', 'localhost/testnet') as {
+      protocol: { id: string };
+      channel: { id: string };
+      bridgebot: string;
+    };
+    assert.equal(bridgeState.protocol.id, 'testnet');
+    assert.equal(bridgeState.channel.id, 'room1');
+    assert.equal(bridgeState.bridgebot, '@bridgebot:localhost');
+    assert.deepEqual(hs.model.stateContent(room, 'uk.half-shot.bridge', 'localhost/testnet'), bridgeState);
+    assert.equal(hs.model.powerLevel(room, '@bridgebot:localhost'), 100);
+    assert.equal(hs.model.users.get('@tn_u1:localhost')?.profile.displayname, 'Ursula One');
+    assert.equal(hs.model.membership(room, alice.userId), 'invite');
+    assert.deepEqual(texts(room.id, '@tn_u1:localhost'), ['hello from u1']);
+  });
+
+  it('makes one Matrix message from N copies of one remote message', async () => {
+    await Promise.all([1, 2, 3].map(() => conn.host!.queueRemoteEvent(msg('m2', 'u1', 'copy'))));
+    await conn.host!.queueRemoteEvent(msg('m2', 'u1', 'copy'));
+    await settle();
+    assert.equal(texts(portalRoom().id).filter((t) => t === 'copy').length, 1);
+    assert.ok(conn.host!.isKnownMessage(remoteMessageId('m2')));
+  });
+
+  it('updates a ghost profile only when it changed', async () => {
+    const puts = () => hs.requestsTo(/\/profile\/.*tn_u1.*\/displayname$/, 'PUT').length;
+    const before = puts();
+    await conn.host!.queueRemoteEvent(msg('m3', 'u1', 'again'));
+    await conn.host!.queueRemoteEvent({ kind: 'ghost-info', user: remoteUserId('u1'), info: { name: 'Ursula One' } });
+    await settle();
+    assert.equal(puts(), before, 'same name: no profile write');
+    await conn.host!.queueRemoteEvent({
+      kind: 'ghost-info',
+      user: remoteUserId('u1'),
+      info: { name: 'Ursula Renamed' },
+    });
+    await settle();
+    assert.equal(puts(), before + 1);
+    assert.equal(hs.model.users.get('@tn_u1:localhost')?.profile.displayname, 'Ursula Renamed');
+  });
+
+  it('keeps messages while the homeserver fails and delivers them later, in order, none duplicated', async () => {
+    hs.fail({ path: /\/send\/m\.room\.message\//, status: 502, times: 25 });
+    hs.fail({
+      path: /\/send\/m\.room\.message\//,
+      status: 429,
+      times: 2,
+      body: { errcode: 'M_LIMIT_EXCEEDED', error: 'slow', retry_after_ms: 5 },
+    });
+    for (let i = 0; i < 6; i++) await conn.host!.queueRemoteEvent(msg(`down${i}`, i % 2 ? 'u1' : 'u2', `queued ${i}`));
+    await settle();
+    const got = texts(portalRoom().id).filter((t) => t.startsWith('queued'));
+    assert.deepEqual(
+      got,
+      [0, 1, 2, 3, 4, 5].map((i) => `queued ${i}`),
+    );
+    assert.equal(b.bridge.store.outboxDepth().remote, 0);
+    const metrics = await b.metrics.metrics();
+    assert.match(metrics, /mcb_outbox_depth\{lane="remote"\} 0/);
+    assert.match(metrics, /mcb_outbox_delivery_seconds_count\{lane="remote"\} \d+/);
+  });
+
+  it("bridges a linked user's Matrix message through their puppet, and never bridges ghost or bot events back", async () => {
+    const room = portalRoom();
+    await alice.join(room.id);
+    const sentBefore = conn.sent.length;
+    await alice.say(room.id, 'hi from matrix');
+    await settle();
+    const mine = conn.sent.slice(sentBefore);
+    assert.equal(mine.length, 1, `sent: ${JSON.stringify(mine.map((s) => s.msg.body.text))}`);
+    assert.equal(mine[0]!.as, 'u2');
+    assert.equal(mine[0]!.msg.body.text, 'hi from matrix');
+    assert.equal(mine[0]!.msg.relayedFor, undefined);
+    // Everything the ghosts said (pushed back to us by the homeserver) stayed on Matrix.
+    assert.ok(!conn.sent.some((s) => s.msg.body.text.startsWith('queued') || s.msg.body.text === 'hello from u1'));
+    const mapped = b.bridge.store.remoteForEvent(hs.model.rooms.get(room.id)!.events.at(-1)!.event_id);
+    assert.ok(mapped, 'message map written');
+  });
+
+  it('relays an unlinked user with relay permission, and tells a user without permission once', async () => {
+    const room = portalRoom();
+    const carol = new MatrixUser(hs, 'carol', 'Carol');
+    await alice.call('POST', `/rooms/${encodeURIComponent(room.id)}/invite`, { user_id: carol.userId });
+    await carol.join(room.id);
+    const before = conn.sent.length;
+    await carol.say(room.id, 'relayed words');
+    await settle();
+    const s = conn.sent.slice(before);
+    assert.equal(s.length, 1);
+    assert.equal(s[0]!.as, 'relay');
+    assert.deepEqual(s[0]!.msg.relayedFor, { userId: carol.userId as MatrixUserId, displayName: 'Carol' });
+
+    // A user from a server without any permission entry: not relayed, told once how to log in.
+    const eve = '@eve:elsewhere.example';
+    hs.model.users.set(eve, { userId: eve, profile: { displayname: 'Eve' } });
+    hs.model.userTokens.set('eve-token', eve);
+    const call = (path: string, body: unknown, method = 'POST') =>
+      fetch(`${hs.url}/_matrix/client/v3${path}`, {
+        method,
+        headers: { authorization: 'Bearer eve-token' },
+        body: JSON.stringify(body),
+      });
+    await alice.call('POST', `/rooms/${encodeURIComponent(room.id)}/invite`, { user_id: eve });
+    assert.equal((await call(`/rooms/${encodeURIComponent(room.id)}/join`, {})).status, 200);
+    const sentBefore = conn.sent.length;
+    const botBefore = texts(room.id, '@bridgebot:localhost').length;
+    for (const n of [1, 2])
+      await call(
+        `/rooms/${encodeURIComponent(room.id)}/send/m.room.message/e${n}`,
+        { msgtype: 'm.text', body: `eve ${n}` },
+        'PUT',
+      );
+    await settle();
+    assert.equal(conn.sent.length, sentBefore);
+    const notices = texts(room.id, '@bridgebot:localhost').slice(botBefore);
+    assert.equal(notices.length, 1);
+    assert.match(notices[0]!, /not bridged.*login/);
+  });
+
+  it('retries a remote outage from the outbox and sends once', async () => {
+    const room = portalRoom();
+    conn.failNext = 3;
+    const before = conn.sent.length;
+    await alice.say(room.id, 'after outage');
+    await settle();
+    assert.equal(conn.sent.slice(before).filter((s) => s.msg.body.text === 'after outage').length, 1);
+  });
+});
