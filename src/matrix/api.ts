@@ -111,7 +111,8 @@ export class MatrixApi {
         path,
         query,
         opts.body as Record<string, unknown> | undefined,
-        { prefix, localTimeoutMs: this.#timeoutMs } as unknown as IRequestOpts,
+        // Not the SDK's localTimeoutMs: its timer is never cleared and keeps the process alive; this one is unref'd.
+        { prefix, abortSignal: AbortSignal.timeout(this.#timeoutMs) } as unknown as IRequestOpts,
       ),
     );
   }
