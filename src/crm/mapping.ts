@@ -58,8 +58,8 @@ export interface NormalisedPhone {
 export function normalisePhone(raw: string | null | undefined): NormalisedPhone | undefined {
   if (!raw) return undefined;
   let text = raw.trim().replace(/@s\.whatsapp\.net$/, '');
-  if (/^\d{6,15}$/.test(text)) text = `+${text}`;
   if (text.startsWith('00')) text = `+${text.slice(2)}`;
+  if (/^\d{6,15}$/.test(text)) text = `+${text}`;
   const parsed = parsePhoneNumberFromString(text);
   if (!parsed?.isValid()) return undefined;
   return {

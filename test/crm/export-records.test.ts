@@ -11,20 +11,36 @@ describe('export: people and conversations', () => {
     const h = await harness();
     try {
       addCustomer(h.db, { key: WA, phone: '+33612345678', name: 'Ana Lima (WA)' });
-      addCustomer(h.db, { key: WAZO, channel: 'wazo', phone: '+33 6 12 34 56 78', name: 'Ana Lima', email: 'ana@example.com' });
+      addCustomer(h.db, {
+        key: WAZO,
+        channel: 'wazo',
+        phone: '+33 6 12 34 56 78',
+        name: 'Ana Lima',
+        email: 'ana@example.com',
+      });
       addConversation(h.db, { customerKey: WA });
       addConversation(h.db, { customerKey: WAZO, channel: 'wazo' });
       await runExport(h.ctx(), { setup: false, dryRun: false }, { sleep: h.clock.sleep });
       const people = h.twenty.rows('person');
       assert.equal(people.length, 1);
       assert.deepEqual(people[0].name, { firstName: 'Ana', lastName: 'Lima' });
-      assert.deepEqual(people[0].phones, { primaryPhoneNumber: '612345678', primaryPhoneCallingCode: '+33', primaryPhoneCountryCode: 'FR', additionalPhones: null });
+      assert.deepEqual(people[0].phones, {
+        primaryPhoneNumber: '612345678',
+        primaryPhoneCallingCode: '+33',
+        primaryPhoneCountryCode: 'FR',
+        additionalPhones: null,
+      });
       const convs = h.twenty.rows('conversation');
       assert.equal(convs.length, 2);
       assert.ok(convs.every((c) => c.personId === people[0].id));
 
       // A Matrix customer arriving later with the same e-mail joins the same person through crm_links.
-      addCustomer(h.db, { key: 'mxid:@ana:example.org', channel: 'matrix', mxid: '@ana:example.org', email: 'ANA@example.com' });
+      addCustomer(h.db, {
+        key: 'mxid:@ana:example.org',
+        channel: 'matrix',
+        mxid: '@ana:example.org',
+        email: 'ANA@example.com',
+      });
       addConversation(h.db, { customerKey: 'mxid:@ana:example.org', channel: 'matrix' });
       const counts = await runExport(h.ctx(), { setup: false, dryRun: false }, { sleep: h.clock.sleep });
       assert.equal(h.twenty.rows('person').length, 1);
@@ -41,10 +57,22 @@ describe('export: people and conversations', () => {
       await runExport(h.ctx(), { setup: true, dryRun: false }, { sleep: h.clock.sleep });
       const obj = h.twenty.objects.find((o) => o.nameSingular === 'person');
       assert.ok(obj);
-      h.twenty.store.createMany(obj, [
-        { id: '11111111-1111-4111-8111-111111111111', name: { firstName: 'Bob', lastName: 'Existing' }, emails: { primaryEmail: 'bob@example.com' } },
-        { id: '22222222-2222-4222-8222-222222222222', name: { firstName: 'Carla', lastName: '' }, phones: { primaryPhoneNumber: '+4915112345678' } },
-      ], false);
+      h.twenty.store.createMany(
+        obj,
+        [
+          {
+            id: '11111111-1111-4111-8111-111111111111',
+            name: { firstName: 'Bob', lastName: 'Existing' },
+            emails: { primaryEmail: 'bob@example.com' },
+          },
+          {
+            id: '22222222-2222-4222-8222-222222222222',
+            name: { firstName: 'Carla', lastName: '' },
+            phones: { primaryPhoneNumber: '+4915112345678' },
+          },
+        ],
+        false,
+      );
       addCustomer(h.db, { key: 'wazo:bob', channel: 'wazo', email: 'Bob@Example.com', name: 'Bob' });
       addCustomer(h.db, { key: 'tel:+4915112345678', phone: '+4915112345678', name: 'Carla (WA)' });
       addConversation(h.db, { customerKey: 'wazo:bob', channel: 'wazo' });
@@ -54,9 +82,15 @@ describe('export: people and conversations', () => {
       assert.equal(counts.people_linked, 2);
       assert.equal(counts.people_created, 0);
       const byPerson = new Set(h.twenty.rows('conversation').map((c) => c.personId));
-      assert.deepEqual([...byPerson].sort(), ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222']);
+      assert.deepEqual([...byPerson].sort(), [
+        '11111111-1111-4111-8111-111111111111',
+        '22222222-2222-4222-8222-222222222222',
+      ]);
       // Existing people we only linked are never overwritten.
-      assert.deepEqual(h.twenty.rows('person').find((p) => p.id.startsWith('1111'))?.name, { firstName: 'Bob', lastName: 'Existing' });
+      assert.deepEqual(h.twenty.rows('person').find((p) => p.id.startsWith('1111'))?.name, {
+        firstName: 'Bob',
+        lastName: 'Existing',
+      });
     } finally {
       await h.close();
     }
@@ -101,8 +135,17 @@ describe('export: people and conversations', () => {
   it('does not export support staff as people', async () => {
     const h = await harness();
     try {
-      addCustomer(h.db, { key: 'mxid:@agent:example.org', channel: 'matrix', mxid: '@agent:example.org', name: 'Agent' });
-      addConversation(h.db, { customerKey: 'mxid:@agent:example.org', channel: 'matrix', agents: ['@agent:example.org'] });
+      addCustomer(h.db, {
+        key: 'mxid:@agent:example.org',
+        channel: 'matrix',
+        mxid: '@agent:example.org',
+        name: 'Agent',
+      });
+      addConversation(h.db, {
+        customerKey: 'mxid:@agent:example.org',
+        channel: 'matrix',
+        agents: ['@agent:example.org'],
+      });
       await runExport(h.ctx(), { setup: false, dryRun: false }, { sleep: h.clock.sleep });
       assert.equal(h.twenty.rows('person').length, 0);
       assert.equal(h.twenty.rows('conversation')[0].personId, null);
@@ -122,7 +165,10 @@ describe('export: people and conversations', () => {
       assert.equal(report.counts.bootstrap_needed, 1);
       assert.equal(report.counts.exported, 3, 'one person, one conversation, one task');
       assert.equal(report.sample.conversations.length, 1);
-      assert.equal(h.twenty.objects.some((o) => o.nameSingular === 'conversation'), false);
+      assert.equal(
+        h.twenty.objects.some((o) => o.nameSingular === 'conversation'),
+        false,
+      );
     } finally {
       await h.close();
     }

@@ -20,7 +20,11 @@ describe('export: limits and failures', () => {
     try {
       seed(h, 60);
       // The client believes it may send 100/min; the server allows 5/min: rate-limit errors must occur.
-      const counts = await runExport(h.ctx({ batch_size: 10, ops_per_minute: 100 }), { setup: false, dryRun: false }, { sleep: h.clock.sleep });
+      const counts = await runExport(
+        h.ctx({ batch_size: 10, ops_per_minute: 100 }),
+        { setup: false, dryRun: false },
+        { sleep: h.clock.sleep },
+      );
       assert.equal(h.twenty.rows('person').length, 60);
       assert.equal(h.twenty.rows('conversation').length, 60);
       assert.equal(counts.failed, 0);
@@ -37,7 +41,11 @@ describe('export: limits and failures', () => {
     const h = await harness({ rateLimit: 100 });
     try {
       seed(h, 50);
-      await runExport(h.ctx({ batch_size: 5, ops_per_minute: 30 }), { setup: false, dryRun: false }, { sleep: h.clock.sleep });
+      await runExport(
+        h.ctx({ batch_size: 5, ops_per_minute: 30 }),
+        { setup: false, dryRun: false },
+        { sleep: h.clock.sleep },
+      );
       assert.equal(h.twenty.requests.filter((r) => r.rateLimited.length > 0).length, 0);
       assert.equal(h.twenty.rows('conversation').length, 50);
       const ops = h.twenty.requests.reduce((n, r) => n + r.rootFields.length, 0);
@@ -69,16 +77,29 @@ describe('export: limits and failures', () => {
     try {
       const ids = seed(h, 20);
       const bad = ids[7];
-      h.twenty.rejectRecord = (object, data) => (object === 'conversation' && data.conversationKey === bad ? 'Invalid value for conversation' : undefined);
-      const counts = await runExport(h.ctx({ batch_size: 20 }), { setup: false, dryRun: false }, { sleep: h.clock.sleep });
+      h.twenty.rejectRecord = (object, data) =>
+        object === 'conversation' && data.conversationKey === bad ? 'Invalid value for conversation' : undefined;
+      const counts = await runExport(
+        h.ctx({ batch_size: 20 }),
+        { setup: false, dryRun: false },
+        { sleep: h.clock.sleep },
+      );
       assert.equal(counts.failed, 1);
       assert.equal(h.twenty.rows('conversation').length, 19);
-      const link = h.db.db.select().from(tables.crmLinks).all().find((l) => l.localKey === bad);
+      const link = h.db.db
+        .select()
+        .from(tables.crmLinks)
+        .all()
+        .find((l) => l.localKey === bad);
       assert.equal(link?.status, 'failed');
       assert.match(link?.error ?? '', /Invalid value/);
       // Unchanged, the failed record is not retried on every run.
       h.twenty.rejectRecord = undefined;
-      const again = await runExport(h.ctx({ batch_size: 20 }), { setup: false, dryRun: false }, { sleep: h.clock.sleep });
+      const again = await runExport(
+        h.ctx({ batch_size: 20 }),
+        { setup: false, dryRun: false },
+        { sleep: h.clock.sleep },
+      );
       assert.equal(again.operations, 0);
     } finally {
       await h.close();
@@ -89,7 +110,11 @@ describe('export: limits and failures', () => {
     const h = await harness({ version: '1.x' });
     try {
       seed(h, 70);
-      const counts = await runExport(h.ctx({ batch_size: 70 }), { setup: false, dryRun: false }, { sleep: h.clock.sleep });
+      const counts = await runExport(
+        h.ctx({ batch_size: 70 }),
+        { setup: false, dryRun: false },
+        { sleep: h.clock.sleep },
+      );
       assert.equal(counts.failed, 0);
       assert.equal(h.twenty.rows('conversation').length, 70);
     } finally {

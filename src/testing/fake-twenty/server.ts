@@ -32,6 +32,8 @@ export interface FakeTwentyOptions {
   maxRecords?: number;
   /** Core requests answered with the previous schema after a metadata change (cache lag, PR #19343). */
   schemaLag?: number;
+  /** Real milliseconds to wait before answering each request (to widen windows in crash tests). */
+  responseDelayMs?: number;
   /** Clock (epoch ms) used by the rate limiter and timestamps; inject a virtual one in tests. */
   now?: () => number;
   port?: number;
@@ -61,6 +63,7 @@ export class FakeTwenty {
   private readonly schemaLag: number;
   private readonly now: () => number;
   private readonly port: number;
+  private readonly responseDelayMs: number;
   private server: Server | undefined;
   private coreSchema: GraphQLSchema;
   private coreDirty = false;
@@ -80,6 +83,7 @@ export class FakeTwenty {
     this.schemaLag = opts.schemaLag ?? 0;
     this.now = opts.now ?? Date.now;
     this.port = opts.port ?? 0;
+    this.responseDelayMs = opts.responseDelayMs ?? 0;
     this.tokens = this.rateLimit;
     this.refilledAt = this.now();
     this.objects = standardObjects(this.version);
@@ -186,6 +190,7 @@ export class FakeTwenty {
     if (!this.apiKeys.some((k) => auth === `Bearer ${k}`)) {
       return send(401, { errors: [{ message: 'Token invalid.', extensions: { code: 'UNAUTHENTICATED' } }] });
     }
+    if (this.responseDelayMs > 0) await new Promise((r) => setTimeout(r, this.responseDelayMs));
     const failure = this.failures.shift();
     if (failure === 'network') {
       req.socket.destroy();
