@@ -296,3 +296,9 @@ CREATE TABLE `wazo_cursors` (
 	`created_at` text NOT NULL,
 	`updated_at` integer NOT NULL
 );
+--> statement-breakpoint
+CREATE TABLE `wazo_inbox` (
+	`uuid` text PRIMARY KEY NOT NULL,
+	`payload` text NOT NULL,
+	`received_at` integer NOT NULL
+);

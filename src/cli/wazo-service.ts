@@ -4,7 +4,7 @@
  * connector itself; this service only owns the cursor flush and the health entry.
  */
 import { ConfigError } from '../errors.ts';
-import { createWebhookApp, sqliteCursor, WazoConnector } from '../wazo/index.ts';
+import { createWebhookApp, sqliteCursor, sqliteInbox, WazoConnector } from '../wazo/index.ts';
 import type { Runtime } from './runtime.ts';
 import type { Service } from './services.ts';
 
@@ -37,6 +37,7 @@ export function wazoPart(rt: Runtime): WazoPart | undefined {
     bridge: rt.config.bridge,
     log,
     cursor,
+    inbox: sqliteInbox(rt.database(), Date.now),
     onHealth: (ok, detail) => (ok ? rt.health.ok('wazo', Date.now(), detail) : rt.health.fail('wazo', detail)),
   });
   const mounts =

@@ -29,6 +29,7 @@ import { EchoGuard } from './echo.ts';
 import { createMarkdown } from './from-wazo.ts';
 import { WazoHttp } from './http.ts';
 import { isUuid } from './ids.ts';
+import { type InboxStore, memoryInbox } from './inbox.ts';
 import { Inbound, type IngestResult, type IngestSource } from './inbound.ts';
 import { decodeCredentials, type LoginDeps, revokePuppet, WazoLogin } from './login.ts';
 import { ReactingWazoPuppet, WazoPuppet } from './puppet.ts';
@@ -45,6 +46,8 @@ export interface WazoConnectorOptions {
   log: Logger;
   clock?: Clock;
   cursor?: CursorStore;
+  /** Durable holding area for acknowledged webhook messages (default: in memory). */
+  inbox?: InboxStore;
   /** Reports the Wazo upstream state (health registry). */
   onHealth?: (ok: boolean, detail: string) => void;
   /** Benchmark hook: a message left the reorder window after `heldMs`. */
@@ -133,6 +136,7 @@ export class WazoConnector implements LoginConnector {
       refreshRooms: (room) => this.#refreshRooms(room),
       echo: this.#echo,
       cursor: this.#cursor,
+      inbox: this.#o.inbox ?? memoryInbox(),
       md: this.#md,
       clock: this.#clock,
       windowMs: this.reorderWindowMs,
@@ -141,6 +145,8 @@ export class WazoConnector implements LoginConnector {
     });
     if (this.#cursor.get() === undefined) this.#cursor.advance(new Date(this.#clock.now()).toISOString());
     signal.addEventListener('abort', () => this.#stream?.stop(), { once: true });
+    const left = await this.#inbound.replayInbox();
+    if (left > 0) host.log.info({ messages: left }, 'wazo: replayed webhook messages accepted before a restart');
     if (this.#o.wazo.events === 'websocket') {
       this.#stream = new WazoEventStream({
         url: this.websocketUrl,

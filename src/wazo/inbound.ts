@@ -12,6 +12,7 @@ import {
   remoteUserId,
 } from '../bridge/index.ts';
 import type { CursorStore } from './cursor-store.ts';
+import type { InboxStore } from './inbox.ts';
 import { SeenSet } from './dedupe.ts';
 import type { EchoGuard } from './echo.ts';
 import { type MarkdownIt, wazoToMatrix } from './from-wazo.ts';
@@ -20,7 +21,7 @@ import type { RoomDirectory } from './rooms.ts';
 import type { WazoMessage } from './schemas.ts';
 import type { Clock } from './timers.ts';
 
-export type IngestSource = 'websocket' | 'webhook' | 'backfill';
+export type IngestSource = 'websocket' | 'webhook' | 'backfill' | 'replay';
 export type IngestResult = 'queued' | 'duplicate' | 'echo' | 'filtered';
 
 export interface InboundOptions {
@@ -30,6 +31,8 @@ export interface InboundOptions {
   refreshRooms: (room: string) => Promise<void>;
   echo: EchoGuard;
   cursor: CursorStore;
+  /** Durable holding area: webhook messages are acknowledged once written here. */
+  inbox: InboxStore;
   md: MarkdownIt;
   clock: Clock;
   windowMs: number;
@@ -94,8 +97,12 @@ export class Inbound {
       this.#seen.add(uuid);
       return 'filtered';
     }
+    // Webhook messages are acknowledged once durable in the inbox, not after the reorder window. A failed
+    // write throws before the uuid is marked seen, so webhookd's retry is accepted.
+    const durable = source === 'webhook' || source === 'replay';
+    if (source === 'webhook') this.#o.inbox.put(msg);
     this.#seen.add(uuid);
-    await new Promise<void>((resolve, reject) => {
+    const queued = new Promise<void>((resolve, reject) => {
       this.#reorder.push({
         room,
         order: createdAtKey(msg.created_at),
@@ -104,7 +111,43 @@ export class Inbound {
         done: { resolve, reject },
       });
     });
+    if (!durable) {
+      await queued;
+      return 'queued';
+    }
+    queued.then(
+      () => this.#o.inbox.remove(uuid),
+      (err: unknown) => {
+        // The row stays in the inbox; it is tried again shortly (and at the next start).
+        this.#o.host.log.warn(
+          { wazo_message_id: uuid, err: err instanceof Error ? err.message : String(err) },
+          'wazo: message not queued; will retry',
+        );
+        this.#scheduleReplay();
+      },
+    );
     return 'queued';
+  }
+
+  #replayTimer: unknown;
+
+  #scheduleReplay(): void {
+    if (this.#replayTimer !== undefined) return;
+    this.#replayTimer = this.#o.clock.setTimeout(() => {
+      this.#replayTimer = undefined;
+      void this.replayInbox();
+    }, 5000);
+  }
+
+  /** Feeds messages left in the inbox (crash, failed queueing) back through the pipeline. */
+  async replayInbox(): Promise<number> {
+    let n = 0;
+    for (const m of this.#o.inbox.pending()) {
+      const r = await this.ingest(m, 'replay');
+      if (r !== 'queued') this.#o.inbox.remove(m.uuid.toLowerCase());
+      n++;
+    }
+    return n;
   }
 
   async #eligible(room: string): Promise<boolean> {

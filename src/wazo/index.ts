@@ -8,6 +8,7 @@ export { ConfdClient, UserDirectory, type WazoProfile } from './confd.ts';
 export { WazoConnector, type WazoConnectorOptions } from './connector.ts';
 export { type CursorStore, memoryCursor, sqliteCursor } from './cursor-store.ts';
 export { createMarkdown, wazoToMatrix } from './from-wazo.ts';
+export { type InboxStore, memoryInbox, sqliteInbox } from './inbox.ts';
 export { WazoHttp } from './http.ts';
 export { parseEncryptionKey } from './token-crypto.ts';
 export { type Clock, systemClock } from './timers.ts';

@@ -254,29 +254,85 @@ describe('Wazo → Matrix over webhooks', () => {
     void bob;
   });
 
-  it('a failed durable write is not acknowledged (503) and the message is accepted on retry', async () => {
-    s = await setup({ events: 'webhook', reorder: 0 });
+  it('acknowledges once durable in the inbox; a failed hand-over is retried; a failed write gets 503', async () => {
+    const rows = new Map<string, unknown>();
+    let inboxDown = false;
+    const inbox = {
+      put: (m: { uuid: string }) => {
+        if (inboxDown) throw new Error('disk full');
+        rows.set(m.uuid, m);
+      },
+      remove: (u: string) => void rows.delete(u),
+      pending: () => [...rows.values()] as never[],
+    };
+    s = await setup({ events: 'webhook', reorder: 0, connector: { inbox } });
     const alice = s.wazo.addUser({ username: 'alice', password: 'pw-a' });
     await login(s, '@alice:hs', 'alice', 'pw-a');
     await s.connector.start(s.host, s.controller.signal);
-    const ev: WazoChatEvent = {
-      name: 'chatd_user_room_message_created',
-      recipient: undefined,
-      data: {
-        uuid: '22222222-2222-4222-8222-222222222222',
-        content: 'hi',
-        user_uuid: alice.uuid,
-        created_at: '2026-11-22T09:00:00.000001+00:00',
-        room: { uuid: '33333333-3333-4333-8333-333333333333' },
-      },
-    };
-    s.host.portals.add('33333333-3333-4333-8333-333333333333');
-    s.host.failQueue = true;
+    const room = '33333333-3333-4333-8333-333333333333';
+    s.host.portals.add(room);
     const app = createWebhookApp({ secret, handle: (e) => s.connector.handleWebhookEvent(e), log: silentLogger });
-    const body = JSON.stringify({ event: ev.name, data: ev.data });
-    assert.equal((await app.request(`/events/${secret}`, { method: 'POST', body })).status, 503);
+    const body = (uuid: string, content: string) =>
+      JSON.stringify({
+        event: 'chatd_user_room_message_created',
+        data: {
+          uuid,
+          content,
+          user_uuid: alice.uuid,
+          created_at: '2026-11-22T09:00:00.000001+00:00',
+          room: { uuid: room },
+        },
+      });
+    s.host.failQueue = true;
+    const first = '22222222-2222-4222-8222-222222222222';
+    assert.equal((await app.request(`/events/${secret}`, { method: 'POST', body: body(first, 'hi') })).status, 200);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(s.host.texts(), []);
+    assert.ok(rows.has(first), 'kept in the inbox while the core cannot take it');
     s.host.failQueue = false;
-    assert.equal((await app.request(`/events/${secret}`, { method: 'POST', body })).status, 200);
+    s.clock.advance(5000);
+    await until(() => s.host.texts().length === 1, 'replayed');
     assert.deepEqual(s.host.texts(), ['hi']);
+    await until(() => rows.size === 0, 'inbox emptied');
+    inboxDown = true;
+    const res = await app.request(`/events/${secret}`, {
+      method: 'POST',
+      body: body('44444444-4444-4444-8444-444444444444', 'x'),
+    });
+    assert.equal(res.status, 503, 'not durable → webhookd retries');
+    inboxDown = false;
+    assert.equal(
+      (
+        await app.request(`/events/${secret}`, {
+          method: 'POST',
+          body: body('44444444-4444-4444-8444-444444444444', 'x'),
+        })
+      ).status,
+      200,
+    );
+    await until(() => s.host.texts().length === 2, 'accepted on retry');
+  });
+
+  it('messages acknowledged before a crash are replayed at start', async () => {
+    const alice = '55555555-5555-4555-8555-555555555555';
+    const room = '66666666-6666-4666-8666-666666666666';
+    const leftover = {
+      uuid: '77777777-7777-4777-8777-777777777777',
+      content: 'from before the crash',
+      user_uuid: alice,
+      created_at: '2026-11-22T08:59:00.000001+00:00',
+      room: { uuid: room },
+    };
+    const rows = new Map<string, unknown>([[leftover.uuid, leftover]]);
+    const inbox = {
+      put: (m: { uuid: string }) => void rows.set(m.uuid, m),
+      remove: (u: string) => void rows.delete(u),
+      pending: () => [...rows.values()] as never[],
+    };
+    s = await setup({ events: 'webhook', reorder: 0, connector: { inbox } });
+    s.host.portals.add(room);
+    await s.connector.start(s.host, s.controller.signal);
+    await until(() => s.host.texts().length === 1, 'replayed at start');
+    assert.equal(rows.size, 0);
   });
 });

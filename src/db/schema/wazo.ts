@@ -11,3 +11,15 @@ export const wazoCursors = sqliteTable('wazo_cursors', {
   createdAt: text('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
+
+/**
+ * Webhook events accepted (answered 2xx) but not yet handed to the core because they wait in the reorder
+ * window. Written before the answer, deleted once the core has queued the message, replayed at start.
+ */
+export const wazoInbox = sqliteTable('wazo_inbox', {
+  /** chatd message uuid. */
+  uuid: text('uuid').primaryKey(),
+  /** The validated message object (JSON). */
+  payload: text('payload').notNull(),
+  receivedAt: integer('received_at').notNull(),
+});
