@@ -5,6 +5,7 @@
  */
 import { parseDuration } from '../config/index.ts';
 import { NotConfiguredError } from '../errors.ts';
+import { registerSecret } from '../log.ts';
 import { Counter, getOrCreate } from '../metrics.ts';
 import type { StageContext } from '../stage.ts';
 import { bootstrapDataModel } from './bootstrap.ts';
@@ -57,9 +58,8 @@ interface CachedModel {
   model: WorkspaceModel;
 }
 
-/** Builds the Twenty client from `[twenty]`, or explains what is missing. */
-export function createTwentyClient(ctx: StageContext, sleep: Sleep): TwentyClient {
-  const cfg = ctx.config.twenty;
+/** Throws NotConfiguredError naming what is missing: `[twenty] url` or the MCB_TWENTY_API_KEY secret. */
+export function assertTwentyConfigured(cfg: StageContext['config']['twenty']): void {
   if (!cfg.url)
     throw new NotConfiguredError('twenty', '[twenty] url is empty: set it in config.toml or MCB_TWENTY_URL');
   if (!cfg.api_key) {
@@ -68,9 +68,16 @@ export function createTwentyClient(ctx: StageContext, sleep: Sleep): TwentyClien
       '[twenty] API key missing: set MCB_TWENTY_API_KEY (or MCB_TWENTY_API_KEY_FILE) in the environment',
     );
   }
+}
+
+/** Builds the Twenty client from `[twenty]`, or explains what is missing. */
+export function createTwentyClient(ctx: StageContext, sleep: Sleep): TwentyClient {
+  const cfg = ctx.config.twenty;
+  assertTwentyConfigured(cfg);
+  registerSecret(cfg.api_key);
   return new TwentyClient({
     url: cfg.url,
-    apiKey: cfg.api_key,
+    apiKey: cfg.api_key as string,
     opsPerMinute: cfg.ops_per_minute,
     now: ctx.now,
     sleep,

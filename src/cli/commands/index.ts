@@ -1,5 +1,7 @@
 import type { Command } from '../command.ts';
 import { classifyCommand } from './classify.ts';
+import { exportCommand } from './export.ts';
+import { forgetCommand } from './forget.ts';
 import { generateRegistrationCommand } from './generate-registration.ts';
 import { migrateCommand } from './migrate.ts';
 import { nlpClassifyCommand, nlpEvaluateCommand, nlpTrainCommand } from './nlp.ts';
@@ -14,6 +16,8 @@ export const COMMANDS: readonly Command[] = [
   generateRegistrationCommand,
   syncCommand,
   classifyCommand,
+  exportCommand,
+  forgetCommand,
   nlpTrainCommand,
   nlpEvaluateCommand,
   nlpClassifyCommand,
