@@ -5,6 +5,7 @@
  * earlier, gets a new id, and the old row is removed.
  */
 import type Database from 'better-sqlite3';
+import { stmt } from './statements.ts';
 import type { Channel } from '../db/schema/history.ts';
 import { type SegmentMessage, type SegmentMetrics, segmentMetrics, splitSegments } from './segments.ts';
 
@@ -35,16 +36,18 @@ export function recomputeConversations(
   o: { gapMs: number; now: number },
 ): ConversationCounts {
   return db.transaction(() => {
-    const room = db.prepare('select channel, customer_key from history_rooms where room_id = ?').get(roomId) as
+    const room = stmt(db, 'select channel, customer_key from history_rooms where room_id = ?').get(roomId) as
       | Row
       | undefined;
     const counts: ConversationCounts = { created: 0, updated: 0, deleted: 0 };
     if (!room) return counts;
-    const rows = db
-      .prepare(`select e.event_id, e.ts, e.sender, e.sender_role, e.encrypted, p.customer_key from history_events e
+    const rows = stmt(
+      db,
+      `select e.event_id, e.ts, e.sender, e.sender_role, e.encrypted, p.customer_key from history_events e
         left join history_participants p on p.room_id = e.room_id and p.user_id = e.sender
         where e.room_id = ? and e.sender_role in ('customer', 'staff') and e.type in ('m.room.message', 'm.room.encrypted')
-        order by e.ts, e.event_id`)
+        order by e.ts, e.event_id`,
+    )
       .raw()
       .all(roomId) as [string, number, string, 'customer' | 'staff', number, string | null][];
     const messages: SegmentMessage[] = rows.map((r) => ({
@@ -57,17 +60,21 @@ export function recomputeConversations(
     }));
     const segments = splitSegments(messages, o.gapMs);
     const existing = new Map<string, Row>();
-    for (const r of db.prepare('select * from conversations where room_id = ?').all(roomId) as Row[])
+    for (const r of stmt(db, 'select * from conversations where room_id = ?').all(roomId) as Row[])
       existing.set(r.id as string, r);
-    const insert =
-      db.prepare(`insert into conversations (id, room_id, channel, customer_key, started_at, last_message_at, message_count,
+    const insert = stmt(
+      db,
+      `insert into conversations (id, room_id, channel, customer_key, started_at, last_message_at, message_count,
       customer_message_count, agent_message_count, first_response_seconds, mean_response_seconds, resolution_seconds, status, agents,
-      encrypted, revision, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`);
-    const update =
-      db.prepare(`update conversations set channel = ?, customer_key = ?, started_at = ?, last_message_at = ?, message_count = ?,
+      encrypted, revision, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
+    );
+    const update = stmt(
+      db,
+      `update conversations set channel = ?, customer_key = ?, started_at = ?, last_message_at = ?, message_count = ?,
       customer_message_count = ?, agent_message_count = ?, first_response_seconds = ?, mean_response_seconds = ?, resolution_seconds = ?,
-      status = ?, agents = ?, encrypted = ?, revision = revision + 1, updated_at = ? where id = ?`);
-    const tag = db.prepare('update history_events set conversation_id = ? where room_id = ? and ts between ? and ?');
+      status = ?, agents = ?, encrypted = ?, revision = revision + 1, updated_at = ? where id = ?`,
+    );
+    const tag = stmt(db, 'update history_events set conversation_id = ? where room_id = ? and ts between ? and ?');
     const seen = new Set<string>();
     segments.forEach((seg, i) => {
       const m = segmentMetrics(seg, { gapMs: o.gapMs, now: o.now, closed: i < segments.length - 1 });
@@ -100,7 +107,7 @@ export function recomputeConversations(
       } else return;
       tag.run(id, roomId, m.startedAt, m.lastMessageAt);
     });
-    const del = db.prepare('delete from conversations where id = ?');
+    const del = stmt(db, 'delete from conversations where id = ?');
     for (const id of existing.keys()) {
       if (seen.has(id)) continue;
       del.run(id);
@@ -123,8 +130,9 @@ function differs(old: Row, m: SegmentMetrics, customerKey: string | null, agents
 
 /** Rooms whose last segment waits on the customer past the gap: their status turns RESOLVED without new events. */
 export function roomsWithStaleStatus(db: Database.Database, o: { gapMs: number; now: number }): string[] {
-  const rows = db
-    .prepare(`select distinct room_id from conversations where status = 'WAITING_ON_CUSTOMER' and last_message_at < ?`)
-    .all(o.now - o.gapMs) as { room_id: string }[];
+  const rows = stmt(
+    db,
+    `select distinct room_id from conversations where status = 'WAITING_ON_CUSTOMER' and last_message_at < ?`,
+  ).all(o.now - o.gapMs) as { room_id: string }[];
   return rows.map((r) => r.room_id);
 }

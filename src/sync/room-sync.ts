@@ -5,6 +5,7 @@
  * one transaction, so an interruption at any point resumes without gap or duplicate.
  */
 import type Database from 'better-sqlite3';
+import { stmt } from './statements.ts';
 import type { Channel, SenderRole } from '../db/schema/history.ts';
 import { RemoteApiError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -42,6 +43,9 @@ export interface RoomSyncDeps {
   onPage?: (read: number) => void;
 }
 
+/** Events written per transaction (a few /messages pages). */
+const BATCH_EVENTS = 5000;
+
 export type RoomOutcome =
   | { status: 'skipped'; channel: Channel }
   | { status: 'synced'; channel: Channel; counts: PageCounts; info: RoomInfo; identity: RoomIdentity };
@@ -71,81 +75,102 @@ export async function syncRoom(d: RoomSyncDeps, roomId: string): Promise<RoomOut
     backfillCount: 0,
     gapToken: null,
   };
-  const store = (events: readonly ClientEvent[]) => {
-    const c = d.store.applyPage(roomId, account, events, role, cursor, pending, d.settings.retentionCutoff, d.now());
+  // Pages are buffered and written with the cursor in one transaction per ~BATCH_EVENTS events: fewer,
+  // larger commits write each B-tree page to the WAL fewer times. The cursor written is the one after the
+  // last buffered page, so a crash loses only unwritten pages, which the next run fetches again.
+  let buffer: ClientEvent[] = [];
+  const flush = () => {
+    const c = d.store.applyPage(roomId, account, buffer, role, cursor, pending, d.settings.retentionCutoff, d.now());
     for (const k of Object.keys(total) as (keyof PageCounts)[]) total[k] += c[k];
+    buffer = [];
+  };
+  const store = (events: readonly ClientEvent[]) => {
+    for (const e of events) buffer.push(e);
     read += events.length;
     d.onPage?.(read);
+    if (buffer.length >= BATCH_EVENTS) flush();
   };
+  try {
+    await walk();
+  } catch (err) {
+    // Pages fetched before the failure are complete: keep them, then report the failure.
+    flush();
+    throw err;
+  }
+  flush();
 
-  // 1. Forward from the stored token: only what is new since the last run.
-  for (;;) {
-    d.signal.throwIfAborted();
-    let page: Awaited<ReturnType<MatrixReader['messages']>>;
-    try {
-      page = await d.reader.messages(roomId, cursor.forwardToken ?? d.anchor, 'f', d.settings.pageSize);
-    } catch (err) {
-      if (err instanceof RemoteApiError && err.remoteStatus === 400 && err.remoteCode === 'M_INVALID_PARAM') {
-        // The stored token is no longer accepted (expired or server reset): a gap between it and now.
-        d.log.warn({ room_id: roomId }, 'stored pagination token refused; filling the gap backwards from now');
-        cursor.forwardToken = d.anchor;
-        cursor.gapToken = d.anchor;
-        d.store.saveCursor(roomId, account, cursor, d.now());
-        break;
+  async function walk() {
+    // 1. Forward from the stored token: only what is new since the last run.
+    for (;;) {
+      d.signal.throwIfAborted();
+      let page: Awaited<ReturnType<MatrixReader['messages']>>;
+      try {
+        page = await d.reader.messages(roomId, cursor.forwardToken ?? d.anchor, 'f', d.settings.pageSize);
+      } catch (err) {
+        if (err instanceof RemoteApiError && err.remoteStatus === 400 && err.remoteCode === 'M_INVALID_PARAM') {
+          // The stored token is no longer accepted (expired or server reset): a gap between it and now.
+          d.log.warn({ room_id: roomId }, 'stored pagination token refused; filling the gap backwards from now');
+          cursor.forwardToken = d.anchor;
+          cursor.gapToken = d.anchor;
+          flush();
+          break;
+        }
+        throw err;
       }
-      throw err;
+      if (page.chunk.length === 0) break;
+      cursor.forwardToken = page.end ?? cursor.forwardToken;
+      store(page.chunk);
+      if (!page.end) break;
     }
-    if (page.chunk.length === 0) break;
-    cursor.forwardToken = page.end ?? cursor.forwardToken;
-    store(page.chunk);
-    if (!page.end) break;
-  }
 
-  // 2. Gap: walk back from the new anchor until an event we already have.
-  while (cursor.gapToken !== null) {
-    d.signal.throwIfAborted();
-    const page = await d.reader.messages(roomId, cursor.gapToken, 'b', d.settings.pageSize);
-    const knownAt = page.chunk.findIndex((e) => d.store.known(e.event_id));
-    const fresh = knownAt < 0 ? page.chunk : page.chunk.slice(0, knownAt);
-    cursor.gapToken = knownAt >= 0 || !page.end ? null : page.end;
-    store(fresh);
-  }
-
-  // 3. First run: backward from the anchor, bounded by age and count.
-  while (!cursor.backfillDone) {
-    d.signal.throwIfAborted();
-    const page = await d.reader.messages(roomId, cursor.backwardToken ?? d.anchor, 'b', d.settings.pageSize);
-    const from = d.settings.backfillFrom;
-    // Bridged backfill is out of order: stop on a page that is entirely older than the bound, keep members.
-    let events =
-      from === null ? page.chunk : page.chunk.filter((e) => e.origin_server_ts >= from || e.type === 'm.room.member');
-    let done = !page.end || (from !== null && page.chunk.every((e) => e.origin_server_ts < from));
-    const max = d.settings.maxEvents;
-    if (max > 0 && cursor.backfillCount + events.length >= max) {
-      events = events.slice(0, max - cursor.backfillCount);
-      done = true;
+    // 2. Gap: walk back from the new anchor until an event we already have.
+    while (cursor.gapToken !== null) {
+      d.signal.throwIfAborted();
+      const page = await d.reader.messages(roomId, cursor.gapToken, 'b', d.settings.pageSize);
+      const knownAt = page.chunk.findIndex((e) => d.store.known(e.event_id));
+      const fresh = knownAt < 0 ? page.chunk : page.chunk.slice(0, knownAt);
+      cursor.gapToken = knownAt >= 0 || !page.end ? null : page.end;
+      store(fresh);
     }
-    cursor.backfillCount += events.length;
-    cursor.backfillDone = done;
-    cursor.backwardToken = done ? null : (page.end ?? null);
-    store(events);
+
+    // 3. First run: backward from the anchor, bounded by age and count.
+    while (!cursor.backfillDone) {
+      d.signal.throwIfAborted();
+      const page = await d.reader.messages(roomId, cursor.backwardToken ?? d.anchor, 'b', d.settings.pageSize);
+      const from = d.settings.backfillFrom;
+      // Bridged backfill is out of order: stop on a page that is entirely older than the bound, keep members.
+      let events =
+        from === null ? page.chunk : page.chunk.filter((e) => e.origin_server_ts >= from || e.type === 'm.room.member');
+      let done = !page.end || (from !== null && page.chunk.every((e) => e.origin_server_ts < from));
+      const max = d.settings.maxEvents;
+      if (max > 0 && cursor.backfillCount + events.length >= max) {
+        events = events.slice(0, max - cursor.backfillCount);
+        done = true;
+      }
+      cursor.backfillCount += events.length;
+      cursor.backfillDone = done;
+      cursor.backwardToken = done ? null : (page.end ?? null);
+      store(events);
+    }
   }
 
-  const history = d.sqlite
-    .prepare(
-      'select user_id as userId, membership, display_name as displayName from history_memberships where room_id = ? order by ts',
-    )
-    .all(roomId) as { userId: string; membership: string; displayName: string | null }[];
+  const history = stmt(
+    d.sqlite,
+    'select user_id as userId, membership, display_name as displayName from history_memberships where room_id = ? order by ts',
+  ).all(roomId) as { userId: string; membership: string; displayName: string | null }[];
   const identity = await resolveIdentity(info, d.rules, history, (u) => d.reader.profile(u));
   writeIdentity(d.sqlite, roomId, identity, d.now());
   return { status: 'synced', channel: info.channel, counts: total, info, identity };
 }
 
 function upsertRoom(db: Database.Database, roomId: string, info: RoomInfo, account: string) {
-  db.prepare(`insert into history_rooms (room_id, channel, name, is_direct, encrypted, remote_channel_id, wa_receiver, account)
+  stmt(
+    db,
+    `insert into history_rooms (room_id, channel, name, is_direct, encrypted, remote_channel_id, wa_receiver, account)
       values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (room_id) do update set channel = excluded.channel, name = excluded.name,
       is_direct = excluded.is_direct, encrypted = max(history_rooms.encrypted, excluded.encrypted),
-      remote_channel_id = excluded.remote_channel_id, wa_receiver = excluded.wa_receiver, account = excluded.account`).run(
+      remote_channel_id = excluded.remote_channel_id, wa_receiver = excluded.wa_receiver, account = excluded.account`,
+  ).run(
     roomId,
     info.channel,
     info.name,
@@ -159,19 +184,23 @@ function upsertRoom(db: Database.Database, roomId: string, info: RoomInfo, accou
 
 function writeIdentity(db: Database.Database, roomId: string, id: RoomIdentity, now: number) {
   db.transaction(() => {
-    const upsert =
-      db.prepare(`insert into customers (key, channel, phone, mxid, name, wazo_user_uuid, wa_lid, updated_at)
+    const upsert = stmt(
+      db,
+      `insert into customers (key, channel, phone, mxid, name, wazo_user_uuid, wa_lid, updated_at)
       values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (key) do update set phone = coalesce(excluded.phone, customers.phone),
       mxid = coalesce(excluded.mxid, customers.mxid), name = coalesce(excluded.name, customers.name),
       wazo_user_uuid = coalesce(excluded.wazo_user_uuid, customers.wazo_user_uuid), wa_lid = coalesce(excluded.wa_lid, customers.wa_lid),
-      updated_at = excluded.updated_at`);
+      updated_at = excluded.updated_at`,
+    );
     for (const c of id.customers) upsert.run(c.key, c.channel, c.phone, c.mxid, c.name, c.wazoUserUuid, c.waLid, now);
-    db.prepare('delete from history_participants where room_id = ?').run(roomId);
-    const part = db.prepare(
+    stmt(db, 'delete from history_participants where room_id = ?').run(roomId);
+    const part = stmt(
+      db,
       'insert into history_participants (room_id, user_id, role, customer_key, display_name) values (?, ?, ?, ?, ?)',
     );
     for (const p of id.participants) part.run(roomId, p.userId, p.role, p.customerKey, p.displayName);
-    db.prepare(
+    stmt(
+      db,
       'update history_rooms set customer_key = ?, no_phone_number = ?, last_synced_at = ?, last_error = null where room_id = ?',
     ).run(id.customerKey, id.noPhoneNumber ? 1 : 0, now, roomId);
   })();

@@ -178,8 +178,17 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));
-  progress.stop();
+  // A first sync writes a lot: let the WAL grow to ~80 MB between checkpoints (instead of 4 MB) while it
+  // runs, then checkpoint once and restore the connection's setting.
+  const autocheckpoint = ctx.db.sqlite.pragma('wal_autocheckpoint', { simple: true }) as number;
+  ctx.db.sqlite.pragma('wal_autocheckpoint = 20000');
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));
+  } finally {
+    progress.stop();
+    ctx.db.sqlite.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
+    ctx.db.sqlite.pragma('wal_checkpoint(PASSIVE)');
+  }
 
   for (const r of roomsWithStaleStatus(ctx.db.sqlite, { gapMs, now: ctx.now() })) changed.add(r);
   for (const roomId of changed) {

@@ -8,6 +8,7 @@
  * such "pending" target ids is kept in memory per room (loaded from the database when the room starts).
  */
 import type Database from 'better-sqlite3';
+import { stmt } from './statements.ts';
 import type { SenderRole } from '../db/schema/history.ts';
 import { parseEvent } from './event-content.ts';
 import type { ClientEvent } from './room-info.ts';
@@ -147,13 +148,8 @@ export class HistoryStore {
     return this.#page(roomId, account, events, role, cursor, pending, cutoff, now);
   }
 
-  /** Moves the cursor alone (no events), e.g. when a gap is detected. */
-  saveCursor(roomId: string, account: string, cursor: CursorState, now: number): void {
-    this.applyPage(roomId, account, [], () => 'bot', cursor, new Set(), null, now);
-  }
-
   cursor(roomId: string, account: string): CursorState | undefined {
-    const r = this.#db.prepare('select * from sync_cursors where room_id = ? and account = ?').get(roomId, account) as
+    const r = stmt(this.#db, 'select * from sync_cursors where room_id = ? and account = ?').get(roomId, account) as
       | Row
       | undefined;
     if (!r) return undefined;
@@ -169,24 +165,26 @@ export class HistoryStore {
   /** True when the event is already stored (any table). */
   known(eventId: string): boolean {
     return (
-      this.#db
-        .prepare(`select 1 from history_events where event_id = @id union all select 1 from history_edits where event_id = @id
+      stmt(
+        this.#db,
+        `select 1 from history_events where event_id = @id union all select 1 from history_edits where event_id = @id
           union all select 1 from history_reactions where event_id = @id union all select 1 from history_redactions where event_id = @id
-          union all select 1 from history_memberships where event_id = @id limit 1`)
-        .get({ id: eventId }) !== undefined
+          union all select 1 from history_memberships where event_id = @id limit 1`,
+      ).get({ id: eventId }) !== undefined
     );
   }
 
   /** Targets of stored relations whose target is not stored yet (they are applied when it arrives). */
   loadPending(roomId: string): Set<string> {
-    const rows = this.#db
-      .prepare(`select target_event_id as t from (
+    const rows = stmt(
+      this.#db,
+      `select target_event_id as t from (
           select target_event_id from history_edits where room_id = @id union select target_event_id from history_reactions where room_id = @id
           union select target_event_id from history_redactions where room_id = @id)
         where target_event_id not in (select event_id from history_events where room_id = @id)
           and target_event_id not in (select event_id from history_edits where room_id = @id)
-          and target_event_id not in (select event_id from history_reactions where room_id = @id)`)
-      .all({ id: roomId }) as { t: string }[];
+          and target_event_id not in (select event_id from history_reactions where room_id = @id)`,
+    ).all({ id: roomId }) as { t: string }[];
     return new Set(rows.map((r) => r.t));
   }
 

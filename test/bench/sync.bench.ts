@@ -1,0 +1,72 @@
+/**
+ * `npm run bench -- sync`: stage 1 throughput. A child process serves 1,000 rooms × 200 events plus one room
+ * of 200,000 events (fake homeserver, loopback); each measured phase runs in its own process so its peak RSS
+ * is its own:
+ * - `optimized`: the real `runSync` (prepared statements, one transaction per 1,000-event page, cursor in it);
+ * - `naive`: the same pages fetched the same way, but one INSERT statement per event in autocommit mode,
+ *   prepared each time (what a first, careless implementation does).
+ * Prints events stored per second and peak RSS of each. Target: >= 30,000 events/s, RSS < 300 MB.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const [mode, url, token, userId, dbPath] = process.argv.slice(2);
+
+if (mode === 'optimized' || mode === 'naive') {
+  const { measure } = await import('./sync-phases.ts');
+  const result = await measure(mode, { url: url!, token: token!, userId: userId!, dbPath: dbPath! });
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+
+const rooms = process.env.BENCH_ROOMS ?? '1000';
+const perRoom = process.env.BENCH_PER_ROOM ?? '200';
+const big = process.env.BENCH_BIG ?? '200000';
+const server: ChildProcess = spawn(process.execPath, [join(here, 'sync-fake-server.ts'), rooms, perRoom, big], {
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
+const ready = await new Promise<{ url: string; token: string; userId: string; events: number }>((resolve, reject) => {
+  createInterface({ input: server.stdout! }).once('line', (l) => resolve(JSON.parse(l)));
+  server.once('exit', (code) => reject(new Error(`fake homeserver exited with ${code}`)));
+});
+process.stdout.write(
+  `fake homeserver ready: ${ready.events.toLocaleString('en')} message events in ${Number(rooms) + 1} rooms\n`,
+);
+const dir = mkdtempSync(join(tmpdir(), 'mcb-bench-sync-'));
+// Schema first, here (dynamic import: the measured processes run this file too and must not load the ORM).
+const { openDatabase } = await import('../../src/db/index.ts');
+for (const phase of ['optimized', 'naive']) openDatabase(`sqlite:${join(dir, `${phase}.db`)}`).close();
+const results: Record<string, { events: number; seconds: number; eventsPerSecond: number; peakRssMb: number }> = {};
+try {
+  for (const phase of ['optimized', 'naive'] as const) {
+    const r = spawnSync(
+      process.execPath,
+      [fileURLToPath(import.meta.url), phase, ready.url, ready.token, ready.userId, join(dir, `${phase}.db`)],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 1 << 20,
+      },
+    );
+    if (r.status !== 0) throw new Error(`${phase} phase failed (exit ${r.status})`);
+    results[phase] = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    const x = results[phase]!;
+    process.stdout.write(
+      `${phase.padEnd(9)} ${x.events.toLocaleString('en')} events in ${x.seconds.toFixed(1)} s = ${Math.round(x.eventsPerSecond).toLocaleString('en')} events/s, peak RSS ${x.peakRssMb.toFixed(0)} MB\n`,
+    );
+  }
+  const o = results.optimized!;
+  const n = results.naive!;
+  process.stdout.write(
+    `speed-up ${(o.eventsPerSecond / n.eventsPerSecond).toFixed(1)}x; target >= 30,000 events/s: ${o.eventsPerSecond >= 30_000 ? 'met' : 'NOT met'}; ` +
+      `RSS < 300 MB: ${o.peakRssMb < 300 ? 'met' : 'NOT met'}\n`,
+  );
+} finally {
+  server.stdin!.end();
+  rmSync(dir, { recursive: true, force: true });
+}
