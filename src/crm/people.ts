@@ -174,6 +174,11 @@ async function lookUp(
   const byEmail = new Map<string, string>();
   const byPhone = new Map<string, string>();
   const keyed = candidates.filter((c) => (hasEmails && c.email) || (hasPhones && c.phone));
+  if (keyed.length > batchSize) {
+    // One cheap count first: on an empty workspace (first export) every batched look-up would be wasted budget.
+    const [count] = await client.graphql('query', [{ field: 'people', args: 'first: 1', selection: 'totalCount' }]);
+    if (count.ok && (count.data as { totalCount?: number } | null)?.totalCount === 0) return { byEmail, byPhone };
+  }
   const selection = [
     'id',
     hasEmails ? 'emails { primaryEmail }' : '',

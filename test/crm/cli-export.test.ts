@@ -12,8 +12,12 @@ async function cli(args: string[], env: Record<string, string>) {
   let out = '';
   let err = '';
   const code = await runCli(args, {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
     env,
     interactive: false,
   });

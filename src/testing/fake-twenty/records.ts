@@ -151,7 +151,9 @@ export class RecordStore {
     const at = new Date(this.now()).toISOString();
     return plan.map(({ existing, values }) => {
       if (existing) {
+        const before = uniqueKeys(obj, existing);
         Object.assign(existing, values, { id: existing.id, deletedAt: null, updatedAt: at });
+        this.reindex(obj, existing, before);
         return existing;
       }
       const row: RecordRow = {
@@ -162,23 +164,39 @@ export class RecordStore {
         deletedAt: null,
       };
       table.set(row.id, row);
+      this.reindex(obj, row, []);
       return row;
     });
   }
 
-  private findByUnique(table: Map<string, RecordRow>, obj: FakeObject, keys: string[]): RecordRow | undefined {
-    if (keys.length === 0) return undefined;
-    for (const row of table.values()) {
-      const rowKeys = uniqueKeys(obj, row);
-      if (keys.some((k) => rowKeys.includes(k))) return row;
+  private findByUnique(_table: Map<string, RecordRow>, obj: FakeObject, keys: string[]): RecordRow | undefined {
+    const index = this.unique.get(obj.nameSingular);
+    for (const k of keys) {
+      const row = index?.get(k);
+      if (row) return row;
     }
     return undefined;
+  }
+
+  /** Unique-key index per object (soft-deleted rows stay in it: they still block plain creates). */
+  private readonly unique = new Map<string, Map<string, RecordRow>>();
+
+  private reindex(obj: FakeObject, row: RecordRow, before: string[]): void {
+    let index = this.unique.get(obj.nameSingular);
+    if (!index) {
+      index = new Map();
+      this.unique.set(obj.nameSingular, index);
+    }
+    for (const k of before) if (index.get(k) === row) index.delete(k);
+    for (const k of uniqueKeys(obj, row)) index.set(k, row);
   }
 
   update(obj: FakeObject, id: string, data: Record<string, unknown>): RecordRow {
     const row = this.table(obj).get(id);
     if (!row || row.deletedAt) throw new GraphQLError(`Record ${id} not found`, { extensions: { code: 'NOT_FOUND' } });
+    const before = uniqueKeys(obj, row);
     Object.assign(row, this.transform(obj, data), { id, updatedAt: new Date(this.now()).toISOString() });
+    this.reindex(obj, row, before);
     return row;
   }
 
