@@ -38,7 +38,7 @@ CREATE TABLE `message_map` (
 CREATE UNIQUE INDEX `message_map_remote_message_id_unique` ON `message_map` (`remote_message_id`);--> statement-breakpoint
 CREATE INDEX `message_map_room` ON `message_map` (`matrix_room_id`);--> statement-breakpoint
 CREATE TABLE `outbox` (
-	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`id` integer PRIMARY KEY NOT NULL,
 	`lane` text NOT NULL,
 	`queue_key` text NOT NULL,
 	`dedupe_key` text NOT NULL,
@@ -52,7 +52,7 @@ CREATE TABLE `outbox` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `outbox_dedupe_key_unique` ON `outbox` (`dedupe_key`);--> statement-breakpoint
-CREATE INDEX `outbox_pending` ON `outbox` (`state`,`queue_key`,`id`);--> statement-breakpoint
+CREATE INDEX `outbox_pending` ON `outbox` (`queue_key`,`id`) WHERE state = 'pending';--> statement-breakpoint
 CREATE TABLE `portals` (
 	`remote_room_id` text PRIMARY KEY NOT NULL,
 	`network` text NOT NULL,

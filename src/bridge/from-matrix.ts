@@ -142,6 +142,7 @@ export class MatrixHandler {
 
   async #toRemote(ev: MatrixEvent, portal: PortalKey): Promise<void> {
     const c = this.#c;
+    if (c.store.remoteForEvent(ev.event_id)) return; // already sent (re-run after a crash before the row was marked done)
     const sender = ev.sender as MatrixUserId;
     const senderName = await this.#displayName(sender);
     let client: PuppetClient | undefined;

@@ -85,10 +85,15 @@ export class Outbox {
     this.#running.set(queueKey, p);
   }
   readonly #pendingKick = new Set<string>();
+  /** Last row handled per queue (done or failed), so rows awaiting their done commit are not re-read. */
+  readonly #cursor = new Map<string, number>();
+  readonly #done: OutboxRow[] = [];
+  #flushing = false;
 
   /** Resolves when no loop is running (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.#running.size > 0) await Promise.all([...this.#running.values()]);
+    this.flush();
   }
 
   /** Stops taking rows; in-flight handlers finish. Pending rows stay for the next start. */
@@ -98,35 +103,76 @@ export class Outbox {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.idle(), new Promise<void>((r) => (timer = setTimeout(r, graceMs).unref()))]);
     clearTimeout(timer);
+    this.flush();
   }
 
   async #loop(queueKey: string): Promise<void> {
-    const { store, log, now } = this.#o;
+    const { now } = this.#o;
     while (!this.#stopped) {
-      const row = store.outboxNext(queueKey);
-      if (!row) return;
-      const wait = row.nextAttemptAt - now();
-      if (wait > 0) await this.#o.sleep(wait);
-      if (this.#stopped) return;
-      try {
-        await this.#o.handle(row);
-        const t = now();
-        store.outboxDone(row.id, t);
-        this.#latency.observe({ lane: row.lane }, Math.max(0, t - row.createdAt) / 1000);
-      } catch (err) {
-        if (err instanceof RemoteApiError && err.retryable) {
-          const backoff = Math.min(1000 * 2 ** Math.min(row.attempts, 16), this.#o.maxBackoffMs ?? 60_000);
-          const delay = err.retryAfterMs !== undefined ? Math.max(err.retryAfterMs, 0) : backoff;
-          store.outboxRetry(row.id, now() + delay, err.message);
-          log.warn(
-            { queue: queueKey, outbox_id: row.id, attempts: row.attempts + 1, retry_in_ms: delay, err: err.message },
-            'delivery failed, will retry',
-          );
-        } else {
-          store.outboxFailed(row.id, (err as Error)?.message ?? String(err), now());
-          log.error({ queue: queueKey, outbox_id: row.id, err }, 'delivery failed permanently; row kept as failed');
+      const rows = this.#o.store.outboxNext(queueKey, this.#cursor.get(queueKey) ?? 0, BATCH);
+      if (rows.length === 0) return;
+      for (const row of rows) {
+        if (this.#stopped) return;
+        const wait = row.nextAttemptAt - now();
+        if (wait > 0) {
+          await this.#o.sleep(wait);
+          if (this.#stopped) return;
         }
+        const outcome = await this.#attempt(queueKey, row);
+        if (outcome === 'retry') break;
+        this.#cursor.set(queueKey, row.id);
+        if (outcome === 'done') this.#markDone(row);
       }
     }
   }
+
+  /**
+   * Done rows are committed together on the next turn of the event loop (one commit for many rows and
+   * rooms) and skipped meanwhile through the per-queue cursor. Safe because handlers are idempotent
+   * (message map checked first, deterministic txnIds): a crash before the commit only re-runs no-ops.
+   */
+  #markDone(row: OutboxRow): void {
+    this.#done.push(row);
+    if (this.#flushing) return;
+    this.#flushing = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Commits the done marks now. */
+  flush(): void {
+    this.#flushing = false;
+    if (this.#done.length === 0) return;
+    const t = this.#o.now();
+    const rows = this.#done.splice(0);
+    this.#o.store.outboxDone(
+      rows.map((r) => r.id),
+      t,
+    );
+    for (const r of rows) this.#latency.observe({ lane: r.lane }, Math.max(0, t - r.createdAt) / 1000);
+  }
+
+  /** Handles one row: `done`, `failed` (kept as failed, the queue moves on) or `retry` (the queue waits). */
+  async #attempt(queueKey: string, row: OutboxRow): Promise<'done' | 'failed' | 'retry'> {
+    const { store, log, now } = this.#o;
+    try {
+      await this.#o.handle(row);
+      return 'done';
+    } catch (err) {
+      if (err instanceof RemoteApiError && err.retryable) {
+        const backoff = Math.min(1000 * 2 ** Math.min(row.attempts, 16), this.#o.maxBackoffMs ?? 60_000);
+        const delay = err.retryAfterMs !== undefined ? Math.max(err.retryAfterMs, 0) : backoff;
+        store.outboxRetry(row.id, now() + delay, err.message);
+        log.warn(
+          { queue: queueKey, outbox_id: row.id, attempts: row.attempts + 1, retry_in_ms: delay, err: err.message },
+          'delivery failed, will retry',
+        );
+        return 'retry';
+      }
+      store.outboxFailed(row.id, (err as Error)?.message ?? String(err), now());
+      log.error({ queue: queueKey, outbox_id: row.id, err }, 'delivery failed permanently; row kept as failed');
+      return 'failed';
+    }
+  }
 }
+
+const BATCH = 100;

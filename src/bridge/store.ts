@@ -62,7 +62,7 @@ export class BridgeStore {
       ),
       outboxHas: p('select 1 from outbox where dedupe_key = ?'),
       outboxNext: p(
-        "select id, lane, queue_key as queueKey, dedupe_key as dedupeKey, payload, attempts, next_attempt_at as nextAttemptAt, created_at as createdAt from outbox where queue_key = ? and state = 'pending' order by id limit 1",
+        "select id, lane, queue_key as queueKey, dedupe_key as dedupeKey, payload, attempts, next_attempt_at as nextAttemptAt, created_at as createdAt from outbox where queue_key = ? and state = 'pending' and id > ? order by id limit ?",
       ),
       outboxDone: p("update outbox set state = 'done', done_at = ?, last_error = null where id = ?"),
       outboxRetry: p('update outbox set attempts = attempts + 1, next_attempt_at = ?, last_error = ? where id = ?'),
@@ -130,11 +130,16 @@ export class BridgeStore {
   outboxHas(dedupeKey: string): boolean {
     return this.#s.outboxHas.get(dedupeKey) !== undefined;
   }
-  outboxNext(queueKey: string): OutboxRow | undefined {
-    return this.#s.outboxNext.get(queueKey) as OutboxRow | undefined;
+  /** The oldest pending rows of one queue after `afterId`, in order. */
+  outboxNext(queueKey: string, afterId = 0, limit = 1): OutboxRow[] {
+    return this.#s.outboxNext.all(queueKey, afterId, limit) as OutboxRow[];
   }
-  outboxDone(id: number, now: number): void {
-    this.#s.outboxDone.run(now, id);
+  /** Marks rows delivered, in one transaction. */
+  outboxDone(ids: readonly number[], now: number): void {
+    if (ids.length === 0) return;
+    this.tx(() => {
+      for (const id of ids) this.#s.outboxDone.run(now, id);
+    });
   }
   outboxRetry(id: number, nextAt: number, error: string): void {
     this.#s.outboxRetry.run(nextAt, error, id);

@@ -45,13 +45,13 @@ describe('appservice HTTP API', () => {
   it('answers 401 M_MISSING_TOKEN without a token', async () => {
     const r = await put('/_matrix/app/v1/transactions/t0', { events: [] });
     assert.equal(r.status, 401);
-    assert.equal((await r.json()).errcode, 'M_MISSING_TOKEN');
+    assert.equal(((await r.json()) as { errcode: string }).errcode, 'M_MISSING_TOKEN');
   });
 
   it('answers 403 M_FORBIDDEN for a wrong token, in the header or the legacy query parameter', async () => {
     const r = await put('/_matrix/app/v1/transactions/t0', { events: [] }, 'nope');
     assert.equal(r.status, 403);
-    assert.equal((await r.json()).errcode, 'M_FORBIDDEN');
+    assert.equal(((await r.json()) as { errcode: string }).errcode, 'M_FORBIDDEN');
     const q = await put('/_matrix/app/v1/transactions/t0?access_token=nope', { events: [] });
     assert.equal(q.status, 403);
     const both = await put(`/_matrix/app/v1/transactions/t0?access_token=other`, { events: [] }, tokens.hs_token);
@@ -79,14 +79,14 @@ describe('appservice HTTP API', () => {
   it('rejects malformed bodies with M_NOT_JSON / M_BAD_JSON', async () => {
     const notJson = await put('/_matrix/app/v1/transactions/bad1', undefined, tokens.hs_token, '{nope');
     assert.equal(notJson.status, 400);
-    assert.equal((await notJson.json()).errcode, 'M_NOT_JSON');
+    assert.equal(((await notJson.json()) as { errcode: string }).errcode, 'M_NOT_JSON');
     const arr = await put('/_matrix/app/v1/transactions/bad2', [1, 2], tokens.hs_token);
-    assert.equal((await arr.json()).errcode, 'M_NOT_JSON');
+    assert.equal(((await arr.json()) as { errcode: string }).errcode, 'M_NOT_JSON');
     const noEvents = await put('/_matrix/app/v1/transactions/bad3', { ephemeral: [] }, tokens.hs_token);
     assert.equal(noEvents.status, 400);
-    assert.equal((await noEvents.json()).errcode, 'M_BAD_JSON');
+    assert.equal(((await noEvents.json()) as { errcode: string }).errcode, 'M_BAD_JSON');
     const eventsNotArray = await put('/_matrix/app/v1/transactions/bad4', { events: {} }, tokens.hs_token);
-    assert.equal((await eventsNotArray.json()).errcode, 'M_BAD_JSON');
+    assert.equal(((await eventsNotArray.json()) as { errcode: string }).errcode, 'M_BAD_JSON');
   });
 
   it('ignores unknown top-level keys and skips a single bad event without failing the transaction', async () => {

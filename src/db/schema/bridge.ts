@@ -2,6 +2,7 @@
  * Owner: src/bridge (the appservice core). Portals, ghosts, puppets, the message map, the outbox and the
  * appservice transaction log. Other modules only read these tables (the sync job may read `portals`).
  */
+import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /** One remote room paired with one Matrix room. */
@@ -67,20 +68,23 @@ export const messageMap = sqliteTable(
 export const outbox = sqliteTable(
   'outbox',
   {
-    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** rowid: increasing in insertion order (no AUTOINCREMENT: its bookkeeping costs a write per insert). */
+    id: integer('id').primaryKey(),
     lane: text('lane', { enum: ['matrix', 'remote'] }).notNull(),
     queueKey: text('queue_key').notNull(),
     /** Natural key (Matrix event id, remote message id): a second insert is a duplicate. */
     dedupeKey: text('dedupe_key').notNull().unique(),
     payload: text('payload').notNull(),
-    state: text('state', { enum: ['pending', 'done', 'failed'] }).notNull().default('pending'),
+    state: text('state', { enum: ['pending', 'done', 'failed'] })
+      .notNull()
+      .default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: integer('next_attempt_at').notNull().default(0),
     lastError: text('last_error'),
     createdAt: integer('created_at').notNull(),
     doneAt: integer('done_at'),
   },
-  (t) => [index('outbox_pending').on(t.state, t.queueKey, t.id)],
+  (t) => [index('outbox_pending').on(t.queueKey, t.id).where(sql`state = 'pending'`)],
 );
 
 /** Appservice transactions already accepted, keyed by (sha256 of the hs_token, txnId). */
