@@ -159,3 +159,41 @@ describe('bridge bot', () => {
     assert.match(said[0]!, /encrypted.*not support.*unencrypted/s);
   });
 });
+
+describe('bridge bot without a remote network', () => {
+  it('help still lists every command and says no remote network is configured; ping says so too', async () => {
+    const hs = await new FakeHomeserver().start();
+    const tokens = newTokens();
+    const reg = registrationFor(tokens, null);
+    hs.registerAppservice(reg);
+    const b = await startBridge(hs, tokens);
+    reg.url = b.server.url;
+    const user = new MatrixUser(hs, 'solo');
+    const settle = async () => {
+      for (let i = 0; i < 4; i++) {
+        await hs.pusher.idle();
+        await b.bridge.idle();
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    await settle();
+    const dm = await user.createDm(BOT);
+    await settle();
+    const said = () =>
+      hs.model.rooms
+        .get(dm)!
+        .events.filter((e) => e.sender === BOT && e.type === 'm.room.message')
+        .map((e) => String(e.content.body));
+    const n = said().length;
+    await user.say(dm, 'help');
+    await settle();
+    await user.say(dm, 'ping');
+    await settle();
+    const [help, ping] = said().slice(n);
+    assert.match(help!, /no remote network is configured/);
+    for (const c of ['login', 'logout', 'list', 'ping', 'status']) assert.match(help!, new RegExp(`• ${c}:`));
+    assert.equal(ping, 'No remote network is configured.');
+    await b.stop();
+    await hs.stop();
+  });
+});
