@@ -47,7 +47,6 @@ export class Bridge implements BridgeHost {
   readonly #puppets = new Map<string, Promise<PuppetClient>>();
   readonly #txns: Counter;
   readonly #sleep: (ms: number) => Promise<void>;
-  #botReady: Promise<void> | undefined;
   #abort = new AbortController();
 
   constructor(d: BridgeDeps) {
@@ -114,7 +113,7 @@ export class Bridge implements BridgeHost {
   async start(signal?: AbortSignal): Promise<void> {
     if (signal) signal.addEventListener('abort', () => this.#abort.abort(), { once: true });
     this.store.outboxPrune(this.#ctx.now() - DONE_RETENTION_MS);
-    this.#botReady = this.#initBot().catch((err) => {
+    void this.#initBot().catch((err) => {
       // Only reached when stopping: the bot is retried until then, and the outbox keeps every message.
       this.log.warn({ err: describeError(err) }, 'bot set-up stopped');
     });
@@ -126,7 +125,7 @@ export class Bridge implements BridgeHost {
     this.#abort.abort();
     await this.outbox.stop();
     await this.#connector?.stop();
-    // #botReady is not awaited: it only retries HTTP calls, ends by itself after the abort, and catches its errors.
+    // The bot set-up is not awaited: it only retries HTTP calls, ends by itself after the abort, and catches its errors.
   }
 
   /** Resolves when the outbox has nothing running (tests). */

@@ -50,7 +50,7 @@ describe('kill -9 during delivery', () => {
           resolve();
         }
       }, 1);
-      first.exited.then(() => {
+      void first.exited.then(() => {
         clearInterval(poll);
         reject(new Error('child ended before it could be killed'));
       });
