@@ -31,6 +31,17 @@ in-flight work, closes the database and exits 0.`,
   async run({ values, configPath, io }) {
     const rt = createRuntime(configPath, this.sections, io);
     const log = rt.log.child({ component: 'start' });
+    // Signal handlers go in first, so that a SIGTERM at any point of start-up still shuts down cleanly.
+    const stopped = new Promise<void>((resolve) => {
+      const onSignal = (sig: NodeJS.Signals) => {
+        log.info({ signal: sig }, 'shutting down');
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        resolve();
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
     const handle = rt.database();
     const controller = new AbortController();
     const services = await composeServices(rt);
@@ -45,17 +56,6 @@ in-flight work, closes the database and exits 0.`,
     });
     const server = await startServer(app, rt.config.http.host, rt.config.http.port);
     log.info({ url: server.url, version: VERSION }, 'http server listening');
-    // Signal handlers go in before the services start, so a SIGTERM during start-up still shuts down cleanly.
-    const stopped = new Promise<void>((resolve) => {
-      const onSignal = (sig: NodeJS.Signals) => {
-        log.info({ signal: sig }, 'shutting down');
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-        resolve();
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-    });
     for (const s of services) await s.start(controller.signal);
     // Loaded here so that other commands (and --no-jobs) never load the pipeline stages.
     const scheduler = values['no-jobs']
