@@ -52,6 +52,10 @@ export interface WazoConnectorOptions {
   onHealth?: (ok: boolean, detail: string) => void;
   /** Benchmark hook: a message left the reorder window after `heldMs`. */
   onEmit?: (uuid: string, heldMs: number) => void;
+  /** Benchmark hook: a message copy entered the connector. */
+  onReceive?: (uuid: string) => void;
+  /** Benchmark hook: the core has durably queued the message. */
+  onQueued?: (uuid: string) => void;
   /** Websocket backoff override (tests). */
   backoff?: { initialMs: number; maxMs: number };
   random?: () => number;
@@ -142,6 +146,8 @@ export class WazoConnector implements LoginConnector {
       windowMs: this.reorderWindowMs,
       bridgeAllRooms: this.#o.wazo.bridge_all_rooms,
       onEmit: this.#o.onEmit,
+      onQueued: this.#o.onQueued,
+      onReceive: this.#o.onReceive,
     });
     if (this.#cursor.get() === undefined) this.#cursor.advance(new Date(this.#clock.now()).toISOString());
     signal.addEventListener('abort', () => this.#stream?.stop(), { once: true });

@@ -39,6 +39,10 @@ export interface InboundOptions {
   bridgeAllRooms: boolean;
   /** Called when a message leaves the reorder window (benchmark latency excludes `heldMs`). */
   onEmit?: (uuid: string, heldMs: number) => void;
+  /** Called for every copy as it enters (benchmark: "event in"). */
+  onReceive?: (uuid: string) => void;
+  /** Called once the core has durably queued the message (benchmark: the connector's share of the latency). */
+  onQueued?: (uuid: string) => void;
 }
 
 interface Pending {
@@ -72,6 +76,7 @@ export class Inbound {
   ingest(msg: WazoMessage, source: IngestSource, recipient?: string): Promise<IngestResult> {
     const uuid = msg.uuid.toLowerCase();
     const room = msg.room.uuid.toLowerCase();
+    this.#o.onReceive?.(uuid);
     if (recipient) this.#o.rooms.addMember(room, recipient);
     this.#o.rooms.addMember(room, msg.user_uuid);
     if (this.#seen.has(uuid)) return Promise.resolve('duplicate');
@@ -186,6 +191,7 @@ export class Inbound {
     const tail = next.then(
       () => {
         this.#o.cursor.advance(m.created_at);
+        this.#o.onQueued?.(m.uuid);
         p.done.resolve();
       },
       (err: unknown) => {

@@ -274,3 +274,50 @@ describe('confd directory', () => {
     }
   });
 });
+
+describe('webhookd subscription management', () => {
+  it('creates, leaves unchanged, and updates our subscription (found by metadata owner)', async () => {
+    const s = await setup();
+    try {
+      const { WebhookdClient } = await import('../../src/wazo/index.ts');
+      const http = new WazoHttp({ baseUrl: s.wazo.url, verifyTls: true });
+      const auth = new AuthClient(http);
+      const token = new RenewingToken({ now: s.clock.now, mint: () => auth.passwordLogin('mcb-service', 'svc-pass') });
+      const client = new WebhookdClient(http, token);
+      s.wazo.state.subscriptions.set('other', {
+        uuid: '99999999-9999-4999-8999-999999999999',
+        name: 'someone else',
+        service: 'http',
+        events: ['call_created'],
+        events_user_uuid: null,
+        events_wazo_uuid: null,
+        config: { url: 'https://other', method: 'post' },
+        metadata: { owner: 'crm-sync' },
+        owner_tenant_uuid: s.wazo.state.tenantUuid,
+        owner_user_uuid: null,
+      });
+      const first = await client.ensureSubscription({
+        url: 'https://bridge.example.org/wazo/events/s1',
+        verifyTls: true,
+      });
+      assert.equal(first.action, 'created');
+      assert.equal(
+        (await client.ensureSubscription({ url: 'https://bridge.example.org/wazo/events/s1', verifyTls: true })).action,
+        'unchanged',
+      );
+      const moved = await client.ensureSubscription({
+        url: 'https://bridge2.example.org/wazo/events/s1',
+        verifyTls: true,
+      });
+      assert.deepEqual(moved, { action: 'updated', uuid: first.uuid });
+      assert.equal(s.wazo.state.subscriptions.size, 2, 'the other subscription is untouched, ours exists once');
+      const ours = s.wazo.state.subscriptions.get(first.uuid)!;
+      assert.equal(ours.config.url, 'https://bridge2.example.org/wazo/events/s1');
+      assert.deepEqual(ours.events.sort(), ['chatd_user_room_created', 'chatd_user_room_message_created']);
+      assert.equal(ours.metadata.owner, 'matrix-crm-bridge');
+      http.close();
+    } finally {
+      await s.close();
+    }
+  });
+});

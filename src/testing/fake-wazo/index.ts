@@ -37,6 +37,8 @@ export interface FakeWazoOptions {
   delivery?: 'immediate' | 'manual';
   /** Delay before webhook retry n (1-based). Default: Wazo's 2^(n-1) s. */
   webhookRetryDelayMs?: (attempt: number) => number;
+  /** Concurrent webhook requests, like webhookd's Celery workers (default 5). */
+  webhookConcurrency?: number;
   /** Keep request bodies in `requests` (off in the benchmark to save memory). Default true. */
   record?: boolean;
 }
@@ -51,6 +53,9 @@ export class FakeWazo {
   delivery: 'immediate' | 'manual';
   readonly #retryDelay: (attempt: number) => number;
   readonly #record: boolean;
+  readonly #hookSlots: number;
+  #hookBusy = 0;
+  readonly #hookWaiters: (() => void)[] = [];
   readonly #failures = new Map<Daemon, { status: number | 'hang'; remaining: number }>();
   #afterCommit: { status: number | 'hang'; remaining: number } | undefined;
   #queue: BusEvent[] = [];
@@ -66,6 +71,7 @@ export class FakeWazo {
     this.delivery = opts.delivery ?? 'immediate';
     this.#retryDelay = opts.webhookRetryDelayMs ?? ((n) => 2 ** (n - 1) * 1000);
     this.#record = opts.record ?? true;
+    this.#hookSlots = opts.webhookConcurrency ?? 5;
     this.#rand = mulberry32(opts.seed ?? 42);
     this.state.onEvent((e) => this.#enqueue(e));
   }
@@ -196,6 +202,17 @@ export class FakeWazo {
   }
 
   async #deliverHook(subUuid: string, e: BusEvent): Promise<void> {
+    if (this.#hookBusy >= this.#hookSlots) await new Promise<void>((r) => this.#hookWaiters.push(r));
+    this.#hookBusy++;
+    try {
+      await this.#attemptHook(subUuid, e);
+    } finally {
+      this.#hookBusy--;
+      this.#hookWaiters.shift()?.();
+    }
+  }
+
+  async #attemptHook(subUuid: string, e: BusEvent): Promise<void> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const sub = this.state.subscriptions.get(subUuid);
       if (!sub) return;

@@ -1,0 +1,266 @@
+/**
+ * `npm run bench -- relay`: 10,000 Wazo messages across 100 rooms, through the websocket and then through
+ * the webhook, into the fake homeserver (bridge core + Wazo connector + appservice routes, file SQLite in WAL
+ * mode). The fake Wazo fans out one copy per participant (2 per message), as chatd does. Reports messages/s,
+ * p50/p99 bridge-added latency (first copy entering the connector → the homeserver storing the ghost's message,
+ * minus time held in the reorder window; also the connector's share: until the core has durably queued it),
+ * and peak RSS. Everything (fakes included) runs in this one process, on one core.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { Bridge } from '../../src/bridge/index.ts';
+import { openDatabase } from '../../src/db/index.ts';
+import { createAppserviceApp } from '../../src/http/appservice.ts';
+import { silentLogger } from '../../src/log.ts';
+import { MatrixApi } from '../../src/matrix/index.ts';
+import { createMetricsRegistry } from '../../src/metrics.ts';
+import { FakeHomeserver } from '../../src/testing/fake-homeserver/index.ts';
+import { type FakeMessage, type FakeRoom, FakeWazo } from '../../src/testing/fake-wazo/index.ts';
+import { createWebhookApp, sqliteCursor, sqliteInbox, WazoConnector } from '../../src/wazo/index.ts';
+
+const MESSAGES = 10_000;
+const ROOMS = 100;
+const SECRET = 'bench-webhook-secret-0123456789abcdef';
+const DOMAIN = 'localhost';
+
+let peakRss = process.memoryUsage().rss;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+}, 20);
+
+async function run(mode: 'websocket' | 'webhook', inFlight: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'mcb-bench-relay-'));
+  const hs = await new FakeHomeserver({ serverName: DOMAIN, pusher: { baseDelayMs: 5, maxDelayMs: 50 } }).start();
+  const wazo = await new FakeWazo({ record: false, webhookRetryDelayMs: () => 10, webhookConcurrency: 8 }).start();
+  wazo.addUser({ username: 'svc', password: 'svc', purpose: 'external_api' });
+  const asToken = randomBytes(32).toString('hex');
+  const hsToken = randomBytes(32).toString('hex');
+  const handle = openDatabase(`sqlite:${join(dir, 'bridge.db')}`);
+  const connector = new WazoConnector({
+    wazo: {
+      url: wazo.url,
+      websocket_url: wazo.websocketUrl,
+      events: mode,
+      public_url: '',
+      manage_subscription: false,
+      client_id: 'matrix-crm-bridge',
+      verify_tls: true,
+      tenant: '',
+      bridge_all_rooms: true,
+      reorder_window_ms: undefined,
+      service_username: 'svc',
+      service_password: 'svc',
+      relay_username: undefined,
+      relay_password: undefined,
+      webhook_secret: SECRET,
+    },
+    bridge: {
+      relay: false,
+      permissions: {},
+      double_puppet: { enabled: false, registration: '' },
+      media: false,
+      reactions: false,
+      public_media_url: '',
+      encryption_key: randomBytes(32).toString('base64'),
+    },
+    log: silentLogger,
+    cursor: sqliteCursor(handle, Date.now),
+    inbox: sqliteInbox(handle, Date.now),
+    onEmit: (uuid, heldMs) => held.set(uuid, heldMs),
+    onReceive: (uuid) => {
+      if (sentAt.has(uuid) && !inAt.has(uuid)) inAt.set(uuid, performance.now());
+    },
+    onQueued: (uuid) => {
+      const t = inAt.get(uuid);
+      if (t !== undefined) queuedLat.push(performance.now() - t - (held.get(uuid) ?? 0));
+    },
+  });
+  const bridge = new Bridge({
+    database: handle,
+    api: new MatrixApi({ baseUrl: hs.url, asToken, botUserId: `@crmbridge:${DOMAIN}`, timeoutMs: 5000 }),
+    connector,
+    log: silentLogger,
+    metrics: createMetricsRegistry(),
+    options: {
+      domain: DOMAIN,
+      appserviceId: 'mcb',
+      botLocalpart: 'crmbridge',
+      ghostPrefix: 'wazo_',
+      hsToken,
+      permissions: {},
+      relay: false,
+      reactions: false,
+      publicMediaUrl: '',
+    },
+  });
+  const app = new Hono();
+  app.route(
+    '/wazo',
+    createWebhookApp({ secret: SECRET, handle: (e) => connector.handleWebhookEvent(e), log: silentLogger }),
+  );
+  app.route('/', createAppserviceApp({ hsToken, handler: bridge, log: silentLogger }));
+  const server = await new Promise<ReturnType<typeof serve>>((r) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => r(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  hs.registerAppservice({
+    id: 'mcb',
+    url: `http://127.0.0.1:${port}`,
+    as_token: asToken,
+    hs_token: hsToken,
+    sender_localpart: 'crmbridge',
+    namespaces: {
+      users: [
+        { regex: `^@crmbridge:${DOMAIN}$`, exclusive: true },
+        { regex: `^@wazo_.*:${DOMAIN}$`, exclusive: true },
+      ],
+    },
+    rate_limited: false,
+  });
+  if (mode === 'webhook') {
+    wazo.state.subscriptions.set('bench', {
+      uuid: 'bench',
+      name: 'bench',
+      service: 'http',
+      events: ['chatd_user_room_message_created'],
+      events_user_uuid: null,
+      events_wazo_uuid: null,
+      config: {
+        url: `http://127.0.0.1:${port}/wazo/events/${SECRET}`,
+        method: 'post',
+        content_type: 'application/json',
+        body: '{"event": "{{ event_name }}", "data": {{ event|tojson }}}',
+      },
+      metadata: {},
+      owner_tenant_uuid: wazo.state.tenantUuid,
+      owner_user_uuid: null,
+    });
+  }
+  const controller = new AbortController();
+  await bridge.start(controller.signal);
+  if (mode === 'websocket') while (!connector.streaming) await new Promise((r) => setTimeout(r, 5));
+
+  // 100 rooms, each between a customer and an agent; messages alternate senders.
+  const rooms: FakeRoom[] = [];
+  for (let i = 0; i < ROOMS; i++) {
+    const a = wazo.addUser({ username: `customer${i}`, firstname: `Customer${i}` });
+    const b = wazo.addUser({ username: `agent${i}`, firstname: `Agent${i}` });
+    const room: FakeRoom = {
+      uuid: randomUUID(),
+      tenant_uuid: wazo.state.tenantUuid,
+      name: null,
+      users: [a, b].map((u) => ({
+        uuid: u.uuid,
+        tenant_uuid: wazo.state.tenantUuid,
+        wazo_uuid: wazo.state.wazoUuid,
+        identity: null,
+      })),
+    };
+    wazo.state.rooms.set(room.uuid, room);
+    rooms.push(room);
+  }
+  const sentAt = new Map<string, number>();
+  const held = new Map<string, number>();
+  /** When the first copy reached the connector ("event in"). */
+  const inAt = new Map<string, number>();
+  const latencies: number[] = [];
+  const queuedLat: number[] = [];
+  let done = 0;
+  let wake: (() => void) | undefined;
+  hs.model.listeners.push((ev) => {
+    if (ev.type !== 'm.room.message' || !ev.sender.startsWith('@wazo_')) return;
+    const uuid = String(ev.content.body).slice(-36);
+    const t = inAt.get(uuid);
+    if (t === undefined || !sentAt.has(uuid)) return;
+    sentAt.delete(uuid);
+    inAt.delete(uuid);
+    latencies.push(performance.now() - t - (held.get(uuid) ?? 0));
+    held.delete(uuid);
+    done++;
+    wake?.();
+  });
+
+  const publish = (n: number) => {
+    const room = rooms[n % ROOMS];
+    const uuid = randomUUID();
+    const msg: FakeMessage = {
+      uuid,
+      content: `message ${n} about the **order** status, see https://example.org/o/${n} ${uuid}`,
+      alias: null,
+      user_uuid: room.users[n % 2].uuid,
+      tenant_uuid: wazo.state.tenantUuid,
+      wazo_uuid: wazo.state.wazoUuid,
+      created_at: wazo.state.createdAt(),
+      room: { uuid: room.uuid },
+      delivery: { type: 'internal', backend: null, recipients: [] },
+    };
+    sentAt.set(uuid, performance.now());
+    wazo.state.publish('chatd_user_room_message_created', room, msg, `rooms.${room.uuid}.messages.created`);
+  };
+
+  // Warm-up: the first message of each room creates its portal (room, state, ghosts); not measured.
+  for (let n = 0; n < ROOMS * 2; n++) publish(n);
+  while (done < ROOMS * 2) await new Promise<void>((r) => (wake = r));
+  latencies.length = 0;
+  queuedLat.length = 0;
+  done = 0;
+
+  const t0 = performance.now();
+  let sent = 0;
+  while (done < MESSAGES) {
+    while (sent < MESSAGES && sent - done < inFlight) publish(ROOMS * 2 + sent++);
+    await new Promise<void>((r) => (wake = r));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  queuedLat.sort((a, b) => a - b);
+  const at = (arr: number[], p: number) => arr[Math.min(arr.length - 1, Math.floor((p / 100) * arr.length))];
+  const pct = (p: number) => at(latencies, p);
+  const failures = wazo.hookLogs.filter((l) => l.status !== 'success');
+  if (process.env.MCB_BENCH_DEBUG)
+    process.stderr.write(`hook failures: ${failures.length} ${JSON.stringify(failures.slice(0, 3))}\n`);
+  const result = {
+    mode,
+    messages: MESSAGES,
+    rooms: ROOMS,
+    inFlight,
+    perSecond: Math.round(MESSAGES / seconds),
+    p50: pct(50),
+    p99: pct(99),
+    q50: at(queuedLat, 50),
+    q99: at(queuedLat, 99),
+    window: connector.reorderWindowMs,
+  };
+
+  controller.abort();
+  await bridge.stop();
+  await new Promise<void>((r) => {
+    server.close(() => r());
+    (server as unknown as { closeAllConnections(): void }).closeAllConnections();
+  });
+  await wazo.close();
+  await hs.stop();
+  handle.close();
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
+const only = process.env.MCB_BENCH_RELAY_MODE;
+const results: Awaited<ReturnType<typeof run>>[] = [];
+if (only !== 'webhook') results.push(await run('websocket', 32));
+if (only !== 'websocket') results.push(await run('webhook', 400));
+clearInterval(sampler);
+for (const r of results) {
+  process.stdout.write(
+    `${r.mode.padEnd(9)} ${r.messages} msgs / ${r.rooms} rooms (≤ ${r.inFlight} in flight, reorder window ${r.window} ms): ` +
+      `${r.perSecond} msgs/s, bridge-added latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms ` +
+      `(of which event in → durably queued on the core: p50 ${r.q50.toFixed(1)} ms, p99 ${r.q99.toFixed(1)} ms)\n`,
+  );
+}
+process.stdout.write(`peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB\n`);
+setTimeout(() => process.exit(0), 100).unref();
