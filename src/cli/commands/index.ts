@@ -1,5 +1,6 @@
 import type { Command } from '../command.ts';
 import { classifyCommand } from './classify.ts';
+import { demoCommand } from './demo.ts';
 import { exportCommand } from './export.ts';
 import { forgetCommand } from './forget.ts';
 import { generateRegistrationCommand } from './generate-registration.ts';
@@ -22,4 +23,5 @@ export const COMMANDS: readonly Command[] = [
   nlpEvaluateCommand,
   nlpClassifyCommand,
   reportCommand,
+  demoCommand,
 ];
