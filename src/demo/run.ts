@@ -32,13 +32,16 @@ export interface DemoOptions {
   keep?: AbortSignal;
   /** Real "now" (the scenario is played on the day before). */
   now?: number;
+  /** Run sync, classify and export and print the results (default true); false stops after playing. */
+  pipeline?: boolean;
 }
 
 export interface DemoResult {
   world: World;
   runtime: Runtime;
   reportPath: string;
-  counts: { sync: Record<string, number>; classify: Record<string, number>; export: Record<string, number> };
+  /** Counters of the three stages (undefined when `pipeline` was false). */
+  counts?: { sync: Record<string, number>; classify: Record<string, number>; export: Record<string, number> };
   /** Stops the bridge and the simulators (done already unless `keep` was given). */
   stop(): Promise<void>;
 }
@@ -119,6 +122,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       `demo: ${stats.portals} conversations opened; ${stats.whatsappMessages} WhatsApp messages, ${stats.wazoToMatrix} Wazo → Matrix and ${stats.matrixToWazo} Matrix → Wazo relayed`,
     );
     clock.set(realNow);
+    if (opts.pipeline === false) return { world, runtime: rt, reportPath, stop };
 
     const stage = async (job: 'sync' | 'classify' | 'export', fn: () => Promise<Record<string, number>>) => {
       const t = Date.now();
