@@ -10,6 +10,7 @@ import {
   type LoginProcess,
   type MatrixUserId,
   type NetworkStatus,
+  type NeutralMedia,
   type PortalKey,
   type PuppetClient,
   PuppetLoggedOutError,
@@ -30,6 +31,7 @@ import { createMarkdown } from './from-wazo.ts';
 import { WazoHttp } from './http.ts';
 import { isUuid } from './ids.ts';
 import { type InboxStore, memoryInbox } from './inbox.ts';
+import { detectMediaUrl, downloadMedia } from './media.ts';
 import { Inbound, type IngestResult, type IngestSource } from './inbound.ts';
 import { decodeCredentials, type LoginDeps, revokePuppet, WazoLogin } from './login.ts';
 import { ReactingWazoPuppet, WazoPuppet } from './puppet.ts';
@@ -148,6 +150,7 @@ export class WazoConnector implements LoginConnector {
       onEmit: this.#o.onEmit,
       onQueued: this.#o.onQueued,
       onReceive: this.#o.onReceive,
+      media: this.#o.bridge.media ? (content) => this.#fetchMedia(content) : undefined,
     });
     if (this.#cursor.get() === undefined) this.#cursor.advance(new Date(this.#clock.now()).toISOString());
     signal.addEventListener('abort', () => this.#stream?.stop(), { once: true });
@@ -183,6 +186,22 @@ export class WazoConnector implements LoginConnector {
       // A restart may have missed messages while the bridge was down; webhookd retries cover most, history covers the rest.
       void this.backfill().catch((err: unknown) => host.log.warn({ err: describeError(err) }, 'wazo backfill failed'));
     }
+  }
+
+  /** `[bridge] media = true`: a message that is only a link to a file becomes media bytes for the core to upload. */
+  async #fetchMedia(content: string): Promise<NeutralMedia | undefined> {
+    const found = detectMediaUrl(content);
+    if (!found) return undefined;
+    const got = await downloadMedia(found.url, { maxBytes: 20 * 1024 * 1024, timeoutMs: 15_000 });
+    if (!got) return undefined;
+    return {
+      kind: found.kind,
+      name: found.name,
+      mimeType: got.mime ?? found.mime,
+      size: got.bytes.byteLength,
+      bytes: got.bytes,
+      url: found.url,
+    };
   }
 
   /** Messages waiting in the reorder window. */

@@ -39,6 +39,8 @@ export interface InboundOptions {
   bridgeAllRooms: boolean;
   /** Called when a message leaves the reorder window (benchmark latency excludes `heldMs`). */
   onEmit?: (uuid: string, heldMs: number) => void;
+  /** `[bridge] media`: turns a message that is only a file link into media bytes (undefined = keep the link). */
+  media?: (content: string) => Promise<NeutralMessage['media']>;
   /** Called for every copy as it enters (benchmark: "event in"). */
   onReceive?: (uuid: string) => void;
   /** Called once the core has durably queued the message (benchmark: the connector's share of the latency). */
@@ -187,7 +189,24 @@ export class Inbound {
     if (p.keepTimestamp || straggler) ev.keepTimestamp = true;
     // Chained per room so that the core receives one room's events in the order released here.
     const prev = this.#chains.get(p.room) ?? Promise.resolve();
-    const next = prev.then(() => this.#o.host.queueRemoteEvent(ev));
+    const media = this.#o.media;
+    const next = prev
+      .then(async () => {
+        if (!media) return;
+        const found = await media(m.content).catch((err: unknown) => {
+          // A failed download only costs the preview: the message goes out with its link.
+          this.#o.host.log.warn(
+            { wazo_message_id: m.uuid, err: err instanceof Error ? err.message : String(err) },
+            'wazo: media download failed',
+          );
+          return undefined;
+        });
+        if (found) {
+          body.media = found;
+          delete body.html;
+        }
+      })
+      .then(() => this.#o.host.queueRemoteEvent(ev));
     const tail = next.then(
       () => {
         this.#o.cursor.advance(m.created_at);

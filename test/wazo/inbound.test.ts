@@ -131,6 +131,50 @@ describe('Wazo → Matrix over the websocket', () => {
   });
 });
 
+describe('Wazo → Matrix media ([bridge] media = true)', () => {
+  let s: Setup;
+  afterEach(() => s?.close());
+
+  it('a lone link to an image is downloaded for re-upload; a broken link stays a link', async () => {
+    const http = await import('node:http');
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    const files = http.createServer((req, res) => {
+      if (req.url === '/f/cat.png') {
+        res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(png.length) });
+        res.end(png);
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((r) => files.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(files.address() as { port: number }).port}`;
+    try {
+      s = await setup({ bridge: { media: true } });
+      const alice = s.wazo.addUser({ username: 'alice', password: 'pw-a' });
+      s.wazo.addUser({ username: 'bob', password: 'pw-b' });
+      await login(s, '@alice:hs', 'alice', 'pw-a');
+      await s.connector.start(s.host, s.controller.signal);
+      await until(() => s.connector.streaming, 'websocket');
+      const b = await wazoClient(s, 'bob', 'pw-b');
+      const room = await b.room([alice.uuid]);
+      await b.say(room.uuid, `${base}/f/cat.png`);
+      await b.say(room.uuid, `${base}/f/missing.png`);
+      await until(() => s.host.events.length === 2, 'two events');
+      const [img, broken] = s.host.events;
+      assert.ok(img.kind === 'message' && img.body.media?.kind === 'image');
+      if (img.kind !== 'message' || !img.body.media?.bytes) return;
+      assert.deepEqual(Buffer.from(img.body.media.bytes), png);
+      assert.equal(img.body.media.name, 'cat.png');
+      assert.equal(img.body.media.mimeType, 'image/png');
+      assert.ok(
+        broken.kind === 'message' && broken.body.media === undefined && broken.body.text.endsWith('missing.png'),
+      );
+    } finally {
+      files.close();
+    }
+  });
+});
+
 describe('Wazo → Matrix over webhooks', () => {
   let s: Setup;
   afterEach(() => s?.close());
@@ -333,6 +377,6 @@ describe('Wazo → Matrix over webhooks', () => {
     s.host.portals.add(room);
     await s.connector.start(s.host, s.controller.signal);
     await until(() => s.host.texts().length === 1, 'replayed at start');
-    assert.equal(rows.size, 0);
+    await until(() => rows.size === 0, 'inbox emptied once queued');
   });
 });
