@@ -26,6 +26,8 @@ export class AuthClient {
     password: string,
     opts: { clientId?: string; expiration?: number } = {},
   ): Promise<WazoToken> {
+    // Scrubbed from every log line from now on, should anything ever print it.
+    registerSecret(password);
     const body: Record<string, unknown> = { expiration: opts.expiration ?? TOKEN_LIFETIME_S };
     if (opts.clientId) {
       body.access_type = 'offline';

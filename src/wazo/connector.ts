@@ -13,7 +13,6 @@ import {
   type NeutralMedia,
   type PortalKey,
   type PuppetClient,
-  PuppetLoggedOutError,
   type PuppetRecord,
   type RemoteUserId,
   type RoomInfo,
@@ -23,7 +22,6 @@ import type { Config } from '../config/index.ts';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { AuthClient, RenewingToken } from './auth.ts';
-import { ChatdClient } from './chatd.ts';
 import { ConfdClient, UserDirectory } from './confd.ts';
 import { type CursorStore, memoryCursor } from './cursor-store.ts';
 import { EchoGuard } from './echo.ts';
@@ -33,8 +31,9 @@ import { isUuid } from './ids.ts';
 import { type InboxStore, memoryInbox } from './inbox.ts';
 import { detectMediaUrl, downloadMedia } from './media.ts';
 import { Inbound, type IngestResult, type IngestSource } from './inbound.ts';
-import { decodeCredentials, type LoginDeps, revokePuppet, WazoLogin } from './login.ts';
-import { ReactingWazoPuppet, WazoPuppet } from './puppet.ts';
+import { type LoginDeps, revokePuppet, WazoLogin } from './login.ts';
+import type { WazoPuppet } from './puppet.ts';
+import { PuppetPool } from './puppet-pool.ts';
 import { RoomDirectory } from './rooms.ts';
 import { CHAT_EVENTS, parseChatEvent, type WazoChatEvent } from './schemas.ts';
 import { parseEncryptionKey } from './token-crypto.ts';
@@ -67,9 +66,6 @@ export interface WazoConnectorOptions {
   httpTimeoutMs?: number;
 }
 
-/** Backfill overlap: history is re-read from a little before the cursor; dedupe drops what we had. */
-const BACKFILL_OVERLAP_MS = 5_000;
-
 export class WazoConnector implements LoginConnector {
   readonly network = 'wazo';
   readonly displayName = 'Wazo';
@@ -84,8 +80,7 @@ export class WazoConnector implements LoginConnector {
   readonly #md = createMarkdown();
   readonly #cursor: CursorStore;
   readonly #loginDeps: LoginDeps;
-  readonly #puppets = new Map<string, WazoPuppet>();
-  readonly #roomRefresh = new Map<string, Promise<void>>();
+  readonly #pool: PuppetPool;
   #relay: WazoPuppet | undefined;
   #host: BridgeHost | undefined;
   #inbound: Inbound | undefined;
@@ -121,12 +116,18 @@ export class WazoConnector implements LoginConnector {
       key: parseEncryptionKey(opts.bridge.encryption_key),
       clientId: w.client_id,
     };
-    if (opts.bridge.relay && w.relay_username && w.relay_password) {
-      const ru = w.relay_username;
-      const rp = w.relay_password;
-      const relayToken = new RenewingToken({ now: this.#clock.now, mint: () => this.#auth.passwordLogin(ru, rp) });
-      this.#relay = this.#makePuppet(new ChatdClient(this.#http, relayToken), 'relay', () => relayToken.userUuid);
-    }
+    this.#pool = new PuppetPool({
+      http: this.#http,
+      auth: this.#auth,
+      key: this.#loginDeps.key,
+      clientId: w.client_id,
+      echo: this.#echo,
+      now: this.#clock.now,
+      log: opts.log,
+      reactions: opts.bridge.reactions,
+    });
+    if (opts.bridge.relay && w.relay_username && w.relay_password)
+      this.#relay = this.#pool.relay(w.relay_username, w.relay_password);
   }
 
   /** The reorder window: `[wazo] reorder_window_ms`, default 300 ms for webhooks and 0 for the websocket. */
@@ -139,7 +140,7 @@ export class WazoConnector implements LoginConnector {
     this.#inbound = new Inbound({
       host,
       rooms: this.#rooms,
-      refreshRooms: (room) => this.#refreshRooms(room),
+      refreshRooms: (room) => this.#pool.refreshRooms(host, this.#rooms, room),
       echo: this.#echo,
       cursor: this.#cursor,
       inbox: this.#o.inbox ?? memoryInbox(),
@@ -271,74 +272,9 @@ export class WazoConnector implements LoginConnector {
 
   /** Reads each puppet's rooms from the cursor on (direction asc) and ingests what it finds. */
   async backfill(): Promise<number> {
-    const host = this.#host;
-    const inbound = this.#inbound;
     const cursor = this.#cursor.get();
-    if (!host || !inbound || cursor === undefined) return 0;
-    const from = new Date(Date.parse(cursor) - BACKFILL_OVERLAP_MS).toISOString();
-    let queued = 0;
-    for (const record of host.puppets()) {
-      let puppet: WazoPuppet;
-      try {
-        puppet = (await this.connectPuppet(record)) as WazoPuppet;
-      } catch (err) {
-        host.log.warn({ err: describeError(err), user: record.matrixUser }, 'wazo backfill: puppet unusable');
-        continue;
-      }
-      const chatd = this.#chatdOf.get(puppet)!;
-      const rooms = await chatd.listRooms();
-      for (const r of rooms) this.#rooms.addRoom(r);
-      for (const r of rooms) {
-        const msgs = await chatd.listMessages(r.uuid, { fromDate: from, direction: 'asc' });
-        for (const m of msgs) if ((await inbound.ingest(m, 'backfill')) === 'queued') queued++;
-      }
-    }
-    if (queued > 0) host.log.info({ queued, from }, 'wazo backfill done');
-    return queued;
-  }
-
-  readonly #chatdOf = new WeakMap<WazoPuppet, ChatdClient>();
-
-  #makePuppet(
-    chatd: ChatdClient,
-    kind: 'puppet' | 'relay',
-    user: () => string | undefined,
-    fixedUser?: string,
-  ): WazoPuppet {
-    const deps = {
-      chatd,
-      get user() {
-        return (fixedUser ?? user() ?? '').toLowerCase();
-      },
-      kind,
-      echo: this.#echo,
-      now: this.#clock.now,
-      log: this.#o.log,
-    };
-    const p = this.#o.bridge.reactions ? new ReactingWazoPuppet(deps) : new WazoPuppet(deps);
-    this.#chatdOf.set(p, chatd);
-    return p;
-  }
-
-  /** Throttled: refreshes each puppet's room list at most once per unknown room. */
-  #refreshRooms(room: string): Promise<void> {
-    const running = this.#roomRefresh.get(room);
-    if (running) return running;
-    const host = this.#host;
-    const p = (async () => {
-      if (!host) return;
-      for (const record of host.puppets()) {
-        try {
-          const puppet = (await this.connectPuppet(record)) as WazoPuppet;
-          for (const r of await this.#chatdOf.get(puppet)!.listRooms()) this.#rooms.addRoom(r);
-        } catch (err) {
-          host.log.warn({ err: describeError(err), user: record.matrixUser }, 'wazo: cannot list a puppet’s rooms');
-        }
-        if (this.#rooms.get(room)?.complete) return;
-      }
-    })();
-    this.#roomRefresh.set(room, p);
-    return p;
+    if (!this.#host || !this.#inbound || cursor === undefined) return 0;
+    return this.#pool.backfill(this.#host, this.#rooms, this.#inbound, cursor);
   }
 
   async stop(): Promise<void> {
@@ -365,7 +301,7 @@ export class WazoConnector implements LoginConnector {
 
   async getRoomInfo(portal: PortalKey): Promise<RoomInfo> {
     const id = portal.id as string;
-    if (!this.#rooms.get(id)?.complete) await this.#refreshRooms(id);
+    if (!this.#rooms.get(id)?.complete && this.#host) await this.#pool.refreshRooms(this.#host, this.#rooms, id);
     const room = this.#rooms.get(id);
     const members = [...(room?.members ?? [])].map((m) => remoteUserId(m));
     const info: RoomInfo = { members, isDirect: room?.complete === true && members.length === 2, fixedMembers: true };
@@ -389,19 +325,7 @@ export class WazoConnector implements LoginConnector {
   }
 
   async connectPuppet(puppet: PuppetRecord): Promise<PuppetClient> {
-    const cached = this.#puppets.get(puppet.matrixUser);
-    if (cached && cached.remoteUser === puppet.remoteUser) return cached;
-    let refreshToken: string;
-    try {
-      refreshToken = decodeCredentials(this.#loginDeps.key, puppet.matrixUser, puppet.credentials).refreshToken;
-    } catch (err) {
-      throw new PuppetLoggedOutError('stored Wazo login cannot be read; log in again', { cause: err });
-    }
-    const clientId = this.#o.wazo.client_id;
-    const tokens = new RenewingToken({ now: this.#clock.now, mint: () => this.#auth.refresh(refreshToken, clientId) });
-    const p = this.#makePuppet(new ChatdClient(this.#http, tokens), 'puppet', () => tokens.userUuid, puppet.remoteUser);
-    this.#puppets.set(puppet.matrixUser, p);
-    return p;
+    return this.#pool.connect(puppet);
   }
 
   relay(): PuppetClient | undefined {
@@ -421,7 +345,7 @@ export class WazoConnector implements LoginConnector {
   }
 
   async logout(puppet: PuppetRecord): Promise<void> {
-    this.#puppets.delete(puppet.matrixUser);
+    this.#pool.forget(puppet);
     await revokePuppet(this.#loginDeps, puppet);
   }
 }
