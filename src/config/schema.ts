@@ -113,13 +113,22 @@ export const wazoSection = z
   .strictObject({
     url: httpUrl.default('').describe('Wazo base URL; empty = Wazo part off'),
     websocket_url: z.string().default('').describe('default derived: wss://<host>/api/websocketd/'),
-    events: z.enum(['websocket', 'webhook']).default('websocket'),
+    events: z
+      .enum(['websocket', 'webhook'])
+      .default('websocket')
+      .describe('inbound feed: wazo-websocketd (no public endpoint) or wazo-webhookd (POST /wazo/events/<secret>)'),
     public_url: httpUrl.default('').describe('how Wazo reaches our webhook'),
-    manage_subscription: z.boolean().default(false),
-    client_id: z.string().min(1).default('matrix-crm-bridge'),
-    verify_tls: z.boolean().default(true),
-    tenant: z.string().default(''),
-    bridge_all_rooms: z.boolean().default(false),
+    manage_subscription: z
+      .boolean()
+      .default(false)
+      .describe('create/update our webhookd subscription at start (needs public_url and the webhook secret)'),
+    client_id: z.string().min(1).default('matrix-crm-bridge').describe('wazo-auth client_id of the users’ refresh tokens'),
+    verify_tls: z.boolean().default(true).describe('false accepts self-signed Wazo certificates (lab only)'),
+    tenant: z.string().default('').describe('Wazo-Tenant uuid for admin calls (confd, webhookd); empty = the token’s'),
+    bridge_all_rooms: z
+      .boolean()
+      .default(false)
+      .describe('bridge every room the service account sees, not only rooms with a logged-in participant'),
     reorder_window_ms: z.int().min(0).max(60_000).optional().describe('default 300 for webhook, 0 for websocket'),
     service_username: secret(),
     service_password: secret(),
