@@ -39,7 +39,7 @@ import { CHAT_EVENTS, parseChatEvent, type WazoChatEvent } from './schemas.ts';
 import { parseEncryptionKey } from './token-crypto.ts';
 import { type Clock, systemClock } from './timers.ts';
 import { WazoEventStream } from './websocket.ts';
-import { WebhookdClient } from './webhookd.ts';
+import { keepSubscription, WebhookdClient } from './webhookd.ts';
 
 export interface WazoConnectorOptions {
   wazo: Config['wazo'];
@@ -228,18 +228,16 @@ export class WazoConnector implements LoginConnector {
       return;
     }
     const url = `${this.#o.wazo.public_url.replace(/\/+$/, '')}/wazo/events/${secret}`;
-    const client = new WebhookdClient(this.#http, this.#service);
-    for (let attempt = 1; !signal.aborted; attempt++) {
-      try {
-        const r = await client.ensureSubscription({ url, verifyTls: this.#o.wazo.verify_tls });
-        this.#host?.log.info({ action: r.action, subscription: r.uuid }, 'wazo webhook subscription ready');
-        return;
-      } catch (err) {
-        this.#setStatus(false, `webhook subscription: ${describeError(err)}`);
-        const delay = WazoEventStream.backoffDelay(attempt, 2000, 300_000, Math.random);
-        await new Promise<void>((r) => this.#clock.setTimeout(r, delay));
-      }
-    }
+    const r = await keepSubscription(
+      new WebhookdClient(this.#http, this.#service),
+      { url, verifyTls: this.#o.wazo.verify_tls },
+      {
+        signal,
+        wait: (ms) => new Promise<void>((res) => this.#clock.setTimeout(res, ms)),
+        onError: (err) => this.#setStatus(false, `webhook subscription: ${describeError(err)}`),
+      },
+    );
+    if (r) this.#host?.log.info({ action: r.action, subscription: r.uuid }, 'wazo webhook subscription ready');
   }
 
   /** Handles a webhook event (the sub-app calls this). Throws while not started, so webhookd retries. */

@@ -97,3 +97,29 @@ export class WebhookdClient {
     }
   }
 }
+
+/**
+ * Runs ensureSubscription until it succeeds or `signal` aborts, waiting with capped backoff (2 s … 5 min)
+ * between attempts, so an unreachable webhookd never stops the bridge from starting.
+ */
+export async function keepSubscription(
+  client: WebhookdClient,
+  spec: SubscriptionSpec,
+  opts: {
+    signal: AbortSignal;
+    wait: (ms: number) => Promise<void>;
+    onError: (err: unknown) => void;
+    random?: () => number;
+  },
+): Promise<{ action: 'created' | 'updated' | 'unchanged'; uuid: string } | undefined> {
+  for (let attempt = 1; !opts.signal.aborted; attempt++) {
+    try {
+      return await client.ensureSubscription(spec);
+    } catch (err) {
+      opts.onError(err);
+      const base = Math.min(300_000, 2000 * 2 ** Math.min(20, attempt - 1));
+      await opts.wait(Math.round(base * (0.8 + 0.4 * (opts.random ?? Math.random)())));
+    }
+  }
+  return undefined;
+}

@@ -83,6 +83,7 @@ export async function setup(
     wazoOpts?: ConstructorParameters<typeof FakeWazo>[0];
     connector?: Partial<WazoConnectorOptions>;
     bridge?: Record<string, unknown>;
+    wazo?: Record<string, unknown>;
   } = {},
 ): Promise<Setup> {
   const clock = new ManualClock();
@@ -107,7 +108,8 @@ export async function setup(
       relay_username: 'mcb-relay',
       relay_password: 'relay-pass',
       webhook_secret: 'a-long-webhook-secret-0123456789',
-    },
+      ...over.wazo,
+    } as WazoConnectorOptions['wazo'],
     bridge: {
       relay: true,
       permissions: {},

@@ -320,4 +320,27 @@ describe('webhookd subscription management', () => {
       await s.close();
     }
   });
+
+  it('the connector keeps its subscription at start when manage_subscription is on (webhook mode)', async () => {
+    const s = await setup({
+      events: 'webhook',
+      wazo: { manage_subscription: true, public_url: 'https://bridge.example.org/' },
+    });
+    try {
+      s.wazo.failNext('webhookd', 503);
+      await s.connector.start(s.host, s.controller.signal);
+      await until(
+        () => s.wazo.requests.some((r) => r.daemon === 'webhookd') && s.clock.pending > 0,
+        'first attempt, retry scheduled',
+      );
+      assert.equal(s.wazo.state.subscriptions.size, 0);
+      s.clock.advance(3000);
+      await until(() => s.wazo.state.subscriptions.size === 1, 'created after a retry');
+      const sub = [...s.wazo.state.subscriptions.values()][0];
+      assert.equal(sub.config.url, 'https://bridge.example.org/wazo/events/a-long-webhook-secret-0123456789');
+      assert.match(sub.config.body, /event_name/);
+    } finally {
+      await s.close();
+    }
+  });
 });
