@@ -265,7 +265,28 @@ export class WazoConnector implements LoginConnector {
       this.#rooms.addRoom(ev.data);
       return 'room';
     }
-    return inbound.ingest(ev.data, source, ev.recipient);
+    const result = await inbound.ingest(ev.data, source, ev.recipient);
+    if (result === 'queued') this.#checkGhost(ev.data.user_uuid.toLowerCase());
+    return result;
+  }
+
+  /** Profiles last given to the core, to notice confd changes (name, email, phone) on later messages. */
+  readonly #ghostProfiles = new Map<string, string>();
+
+  /** Queues a `ghost-info` update when the sender's confd profile changed (the directory cache bounds the cost). */
+  #checkGhost(user: string): void {
+    if (!this.#ghostProfiles.has(user)) return;
+    this.getGhostInfo(remoteUserId(user))
+      .then(async (info) => {
+        const key = JSON.stringify(info);
+        if (info.name === undefined || this.#ghostProfiles.get(user) === key) return;
+        this.#ghostProfiles.set(user, key);
+        await this.#host?.queueRemoteEvent({ kind: 'ghost-info', user: remoteUserId(user), info });
+      })
+      .catch((err: unknown) => {
+        // The ghost keeps its previous profile; the next message tries again.
+        this.#o.log.warn({ err: describeError(err), wazo_user: user }, 'wazo: ghost profile update not queued');
+      });
   }
 
   /** Reads each puppet's rooms from the cursor on (direction asc) and ingests what it finds. */
@@ -314,6 +335,7 @@ export class WazoConnector implements LoginConnector {
       const info: GhostInfo = { name: p.displayName };
       if (p.email) info.email = p.email;
       if (p.phone) info.phone = p.phone;
+      if (!this.#ghostProfiles.has(user)) this.#ghostProfiles.set(user, JSON.stringify(info));
       return info;
     } catch (err) {
       // confd down: the ghost gets its profile at the next lookup; the message itself is not held back.

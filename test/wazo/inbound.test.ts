@@ -380,3 +380,31 @@ describe('Wazo → Matrix over webhooks', () => {
     await until(() => rows.size === 0, 'inbox emptied once queued');
   });
 });
+
+describe('ghost profiles', () => {
+  it('a confd change (after the cache expires) is queued as ghost-info on the next message', async () => {
+    // No pings while the manual clock jumps 11 minutes (a jump would look like missed pongs).
+    const s = await setup({ connector: { pingIntervalMs: 3600_000 } });
+    try {
+      const alice = s.wazo.addUser({ username: 'alice', password: 'pw-a' });
+      const bob = s.wazo.addUser({ username: 'bob', password: 'pw-b', firstname: 'Bob', lastname: 'Old' });
+      await login(s, '@alice:hs', 'alice', 'pw-a');
+      await s.connector.start(s.host, s.controller.signal);
+      await until(() => s.connector.streaming, 'websocket');
+      const { remoteUserId } = await import('../../src/bridge/index.ts');
+      assert.deepEqual(await s.connector.getGhostInfo(remoteUserId(bob.uuid)), { name: 'Bob Old' });
+      const b = await wazoClient(s, 'bob', 'pw-b');
+      const room = await b.room([alice.uuid]);
+      await b.say(room.uuid, 'one');
+      await until(() => s.host.events.length === 1, 'message');
+      bob.lastname = 'New';
+      s.clock.advance(11 * 60_000);
+      await b.say(room.uuid, 'two');
+      await until(() => s.host.events.some((e) => e.kind === 'ghost-info'), 'ghost-info');
+      const gi = s.host.events.find((e) => e.kind === 'ghost-info');
+      assert.ok(gi?.kind === 'ghost-info' && gi.user === bob.uuid && gi.info.name === 'Bob New');
+    } finally {
+      await s.close();
+    }
+  });
+});
