@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import { stmt } from './statements.ts';
 import type { Channel } from '../db/schema/history.ts';
-import { type SegmentMessage, type SegmentMetrics, segmentMetrics, splitSegments } from './segments.ts';
+import { SegmentAccumulator, type SegmentMetrics } from './segments.ts';
 
 export interface ConversationCounts {
   created: number;
@@ -41,24 +41,32 @@ export function recomputeConversations(
       | undefined;
     const counts: ConversationCounts = { created: 0, updated: 0, deleted: 0 };
     if (!room) return counts;
-    const rows = stmt(
+    const customerOf = new Map<string, string | null>();
+    for (const p of stmt(db, 'select user_id, customer_key from history_participants where room_id = ?').all(
+      roomId,
+    ) as Row[]) {
+      customerOf.set(p.user_id as string, (p.customer_key as string | null) ?? null);
+    }
+    // Streamed in ts order: only the running segment's aggregates are in memory, whatever the room's size.
+    const finished: SegmentAccumulator[] = [];
+    let acc = new SegmentAccumulator();
+    const iter = stmt(
       db,
-      `select e.event_id, e.ts, e.sender, e.sender_role, e.encrypted, p.customer_key from history_events e
-        left join history_participants p on p.room_id = e.room_id and p.user_id = e.sender
-        where e.room_id = ? and e.sender_role in ('customer', 'staff') and e.type in ('m.room.message', 'm.room.encrypted')
-        order by e.ts, e.event_id`,
+      `select event_id, ts, sender, sender_role, encrypted from history_events
+        where room_id = ? and sender_role in ('customer', 'staff') and type in ('m.room.message', 'm.room.encrypted')
+        order by ts, event_id`,
     )
       .raw()
-      .all(roomId) as [string, number, string, 'customer' | 'staff', number, string | null][];
-    const messages: SegmentMessage[] = rows.map((r) => ({
-      eventId: r[0],
-      ts: r[1],
-      sender: r[2],
-      role: r[3],
-      encrypted: r[4] === 1,
-      customerKey: r[5],
-    }));
-    const segments = splitSegments(messages, o.gapMs);
+      .iterate(roomId) as IterableIterator<[string, number, string, 'customer' | 'staff', number]>;
+    for (const [eventId, ts, sender, role, encrypted] of iter) {
+      const last = acc.lastTs;
+      if (last !== undefined && ts - last > o.gapMs) {
+        finished.push(acc);
+        acc = new SegmentAccumulator();
+      }
+      acc.add({ eventId, ts, sender, role, encrypted: encrypted === 1, customerKey: customerOf.get(sender) ?? null });
+    }
+    if (acc.lastTs !== undefined) finished.push(acc);
     const existing = new Map<string, Row>();
     for (const r of stmt(db, 'select * from conversations where room_id = ?').all(roomId) as Row[])
       existing.set(r.id as string, r);
@@ -74,10 +82,13 @@ export function recomputeConversations(
       customer_message_count = ?, agent_message_count = ?, first_response_seconds = ?, mean_response_seconds = ?, resolution_seconds = ?,
       status = ?, agents = ?, encrypted = ?, revision = revision + 1, updated_at = ? where id = ?`,
     );
-    const tag = stmt(db, 'update history_events set conversation_id = ? where room_id = ? and ts between ? and ?');
+    const tag = stmt(
+      db,
+      'update history_events set conversation_id = @id where room_id = @room and ts between @from and @to and conversation_id is not @id',
+    );
     const seen = new Set<string>();
-    segments.forEach((seg, i) => {
-      const m = segmentMetrics(seg, { gapMs: o.gapMs, now: o.now, closed: i < segments.length - 1 });
+    finished.forEach((seg, i) => {
+      const m = seg.finish({ gapMs: o.gapMs, now: o.now, closed: i < finished.length - 1 });
       const id = `${roomId}#${m.startedAt}`;
       seen.add(id);
       const customerKey = (room.customer_key as string | null) ?? m.customerKey;
@@ -105,7 +116,7 @@ export function recomputeConversations(
         update.run(...values, o.now, id);
         counts.updated++;
       } else return;
-      tag.run(id, roomId, m.startedAt, m.lastMessageAt);
+      tag.run({ id, room: roomId, from: m.startedAt, to: m.lastMessageAt });
     });
     const del = stmt(db, 'delete from conversations where id = ?');
     for (const id of existing.keys()) {

@@ -1,8 +1,9 @@
 /**
  * Reads one room: its state (channel, names, bridge info), then new events forward from the stored token,
  * then any detected gap, then the first-run backward walk (bounded by `[sync] backfill_days` and
- * `max_events_per_room`), then resolves the customer identity. Every page is stored with its cursor in
- * one transaction, so an interruption at any point resumes without gap or duplicate.
+ * `max_events_per_room`). Pages go to the shared {@link HistoryWriter} with the cursor they lead to (same
+ * transaction), so an interruption at any point resumes without gap or duplicate. Once the run's writes are
+ * flushed, {@link identifyRoom} resolves the customer identity from the stored membership history.
  */
 import type Database from 'better-sqlite3';
 import { stmt } from './statements.ts';
@@ -13,7 +14,8 @@ import { type RoomIdentity, resolveIdentity } from './identity.ts';
 import type { MatrixReader } from './reader.ts';
 import { type ClientEvent, describeRoom, type RoomInfo } from './room-info.ts';
 import { type RoleRules, roleOf } from './roles.ts';
-import { type CursorState, emptyCounts, type HistoryStore, type PageCounts } from './store.ts';
+import type { CursorState, HistoryStore } from './store.ts';
+import type { HistoryWriter } from './writer.ts';
 
 export interface RoomSyncSettings {
   channels: readonly Channel[];
@@ -31,6 +33,7 @@ export interface RoomSyncSettings {
 export interface RoomSyncDeps {
   reader: MatrixReader;
   store: HistoryStore;
+  writer: HistoryWriter;
   sqlite: Database.Database;
   rules: RoleRules;
   settings: RoomSyncSettings;
@@ -43,19 +46,16 @@ export interface RoomSyncDeps {
   onPage?: (read: number) => void;
 }
 
-/** Events written per transaction (a few /messages pages). */
-const BATCH_EVENTS = 5000;
-
 export type RoomOutcome =
   | { status: 'skipped'; channel: Channel }
-  | { status: 'synced'; channel: Channel; counts: PageCounts; info: RoomInfo; identity: RoomIdentity };
+  | { status: 'read'; channel: Channel; info: RoomInfo };
 
-export async function syncRoom(d: RoomSyncDeps, roomId: string): Promise<RoomOutcome> {
+/** Reads the room's new events into the writer's queue (written in batches; call `writer.flush()` after). */
+export async function walkRoom(d: RoomSyncDeps, roomId: string): Promise<RoomOutcome> {
   const account = d.reader.userId;
   const info = describeRoom(await d.reader.roomState(roomId), d.rules);
   if (!d.settings.channels.includes(info.channel) && !d.settings.explicit.has(roomId))
     return { status: 'skipped', channel: info.channel };
-  upsertRoom(d.sqlite, roomId, info, account);
   const roles = new Map<string, SenderRole>();
   const role = (u: string) => {
     let r = roles.get(u);
@@ -65,7 +65,6 @@ export async function syncRoom(d: RoomSyncDeps, roomId: string): Promise<RoomOut
     }
     return r;
   };
-  const total = emptyCounts();
   let read = 0;
   const pending = d.store.loadPending(roomId);
   const cursor: CursorState = d.store.cursor(roomId, account) ?? {
@@ -75,29 +74,21 @@ export async function syncRoom(d: RoomSyncDeps, roomId: string): Promise<RoomOut
     backfillCount: 0,
     gapToken: null,
   };
-  // Pages are buffered and written with the cursor in one transaction per ~BATCH_EVENTS events: fewer,
-  // larger commits write each B-tree page to the WAL fewer times. The cursor written is the one after the
-  // last buffered page, so a crash loses only unwritten pages, which the next run fetches again.
-  let buffer: ClientEvent[] = [];
-  const flush = () => {
-    const c = d.store.applyPage(roomId, account, buffer, role, cursor, pending, d.settings.retentionCutoff, d.now());
-    for (const k of Object.keys(total) as (keyof PageCounts)[]) total[k] += c[k];
-    buffer = [];
-  };
+  const entry = { roomId, account, role, pending, cutoff: d.settings.retentionCutoff };
+  // The room row goes first, in the same transaction as the room's first events.
+  d.writer.add({ ...entry, events: [], cursor, room: (db) => upsertRoom(db, roomId, info, account) });
   const store = (events: readonly ClientEvent[]) => {
-    for (const e of events) buffer.push(e);
+    d.writer.add({ ...entry, events, cursor });
     read += events.length;
     d.onPage?.(read);
-    if (buffer.length >= BATCH_EVENTS) flush();
   };
   try {
     await walk();
-  } catch (err) {
-    // Pages fetched before the failure are complete: keep them, then report the failure.
-    flush();
-    throw err;
+  } finally {
+    // Pages fetched before a failure are complete and valid: they are written with their cursor.
+    d.writer.add({ ...entry, events: [], cursor });
   }
-  flush();
+  return { status: 'read', channel: info.channel, info };
 
   async function walk() {
     // 1. Forward from the stored token: only what is new since the last run.
@@ -112,7 +103,7 @@ export async function syncRoom(d: RoomSyncDeps, roomId: string): Promise<RoomOut
           d.log.warn({ room_id: roomId }, 'stored pagination token refused; filling the gap backwards from now');
           cursor.forwardToken = d.anchor;
           cursor.gapToken = d.anchor;
-          flush();
+          store([]);
           break;
         }
         throw err;
@@ -127,6 +118,8 @@ export async function syncRoom(d: RoomSyncDeps, roomId: string): Promise<RoomOut
     while (cursor.gapToken !== null) {
       d.signal.throwIfAborted();
       const page = await d.reader.messages(roomId, cursor.gapToken, 'b', d.settings.pageSize);
+      // Stored, or queued by this walk and not written yet: either way the gap is closed there.
+      d.writer.flush();
       const knownAt = page.chunk.findIndex((e) => d.store.known(e.event_id));
       const fresh = knownAt < 0 ? page.chunk : page.chunk.slice(0, knownAt);
       cursor.gapToken = knownAt >= 0 || !page.end ? null : page.end;
@@ -153,14 +146,21 @@ export async function syncRoom(d: RoomSyncDeps, roomId: string): Promise<RoomOut
       store(events);
     }
   }
+}
 
+/** Resolves and stores the room's customer identity and participants (after the writer was flushed). */
+export async function identifyRoom(
+  d: Pick<RoomSyncDeps, 'reader' | 'sqlite' | 'rules' | 'now'>,
+  roomId: string,
+  info: RoomInfo,
+): Promise<RoomIdentity> {
   const history = stmt(
     d.sqlite,
     'select user_id as userId, membership, display_name as displayName from history_memberships where room_id = ? order by ts',
   ).all(roomId) as { userId: string; membership: string; displayName: string | null }[];
   const identity = await resolveIdentity(info, d.rules, history, (u) => d.reader.profile(u));
   writeIdentity(d.sqlite, roomId, identity, d.now());
-  return { status: 'synced', channel: info.channel, counts: total, info, identity };
+  return identity;
 }
 
 function upsertRoom(db: Database.Database, roomId: string, info: RoomInfo, account: string) {

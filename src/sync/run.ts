@@ -13,9 +13,12 @@ import { parseDuration } from '../config/index.ts';
 import { type ProgressReporter, silentProgress } from './progress.ts';
 import { MatrixReader } from './reader.ts';
 import { applyRetention } from './retention.ts';
-import { type RoomSyncSettings, syncRoom } from './room-sync.ts';
+import { identifyRoom, type RoomSyncSettings, walkRoom } from './room-sync.ts';
+import type { RoomInfo } from './room-info.ts';
 import { buildRoleRules } from './roles.ts';
 import { HistoryStore } from './store.ts';
+import { stmt } from './statements.ts';
+import { HistoryWriter } from './writer.ts';
 
 export interface SyncOptions {
   /** Only these room ids (CLI `--room`), whatever `[sync] rooms` says. */
@@ -38,6 +41,9 @@ export class SyncIncompleteError extends AppError {
   }
 }
 
+/** Events written per transaction, across rooms (see writer.ts). */
+const BATCH_EVENTS = 5000;
+
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promise<Record<string, number>> {
@@ -48,6 +54,7 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
     accounts.map((a) => a.userId),
   );
   const store = new HistoryStore(ctx.db.sqlite);
+  const writer = new HistoryWriter(store, { batchEvents: BATCH_EVENTS, now: ctx.now });
   const progress = opts.progress ?? silentProgress;
   const now = ctx.now();
   const day = 86_400_000;
@@ -126,25 +133,37 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
   }
   counts.rooms = wanted.length;
   const changed = new Set<string>();
+  const read: { roomId: string; info: RoomInfo; reader: MatrixReader }[] = [];
+  const fail = (roomId: string, err: unknown) => {
+    counts.rooms_failed!++;
+    errors.push(`${roomId}: ${describeError(err)}`);
+    log.error({ room_id: roomId, err: describeError(err) }, 'room sync failed; continuing with the other rooms');
+    // The room's row may still be queued: write it first so the error lands on it.
+    writer.flush();
+    stmt(ctx.db.sqlite, 'update history_rooms set last_error = ? where room_id = ?').run(
+      describeError(err).slice(0, 2000),
+      roomId,
+    );
+  };
   let next = 0;
   const worker = async () => {
     while (next < wanted.length && !ctx.signal.aborted) {
       const roomId = wanted[next++]!;
       const { reader, anchor } = work.get(roomId)!;
-      const roomLog = log.child({ room_id: roomId });
       progress.start(roomId, roomId);
       try {
-        const out = await syncRoom(
+        const out = await walkRoom(
           {
             reader,
             store,
+            writer,
             sqlite: ctx.db.sqlite,
             rules,
             settings,
             anchor,
             now: ctx.now,
             signal: ctx.signal,
-            log: roomLog,
+            log: log.child({ room_id: roomId }),
             onPage: (n) => progress.update(roomId, n),
           },
           roomId,
@@ -154,26 +173,10 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
           progress.finish(roomId, 'skipped');
           continue;
         }
-        counts.rooms_synced!++;
-        const c = out.counts;
-        counts.events_stored! += c.stored;
-        counts.messages! += c.messages;
-        counts.edits! += c.edits;
-        counts.redactions! += c.redactions;
-        counts.reactions! += c.reactions;
-        counts.memberships! += c.memberships;
-        counts.encrypted! += c.encrypted;
-        counts.duplicates! += c.duplicates;
-        // Identity may change roles or customer keys even without new events: recompute every synced room.
-        changed.add(roomId);
+        read.push({ roomId, info: out.info, reader });
         progress.finish(roomId, 'synced');
       } catch (err) {
-        counts.rooms_failed!++;
-        errors.push(`${roomId}: ${describeError(err)}`);
-        roomLog.error({ err: describeError(err) }, 'room sync failed; continuing with the other rooms');
-        ctx.db.sqlite
-          .prepare('update history_rooms set last_error = ? where room_id = ?')
-          .run(describeError(err).slice(0, 2000), roomId);
+        fail(roomId, err);
         progress.finish(roomId, 'failed');
       }
     }
@@ -184,18 +187,47 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
   ctx.db.sqlite.pragma('wal_autocheckpoint = 20000');
   try {
     await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));
+    writer.flush();
   } finally {
     progress.stop();
     ctx.db.sqlite.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
     ctx.db.sqlite.pragma('wal_checkpoint(PASSIVE)');
   }
 
+  // Identity needs the stored membership history, so it comes once everything is written.
+  for (const { roomId, info, reader } of read) {
+    try {
+      await identifyRoom({ reader, sqlite: ctx.db.sqlite, rules, now: ctx.now }, roomId, info);
+      counts.rooms_synced!++;
+      // Identity may change roles or customer keys even without new events: recompute every synced room.
+      changed.add(roomId);
+    } catch (err) {
+      fail(roomId, err);
+    }
+  }
+  for (const c of writer.written.values()) {
+    counts.events_stored! += c.stored;
+    counts.messages! += c.messages;
+    counts.edits! += c.edits;
+    counts.redactions! += c.redactions;
+    counts.reactions! += c.reactions;
+    counts.memberships! += c.memberships;
+    counts.encrypted! += c.encrypted;
+    counts.duplicates! += c.duplicates;
+  }
+
   for (const r of roomsWithStaleStatus(ctx.db.sqlite, { gapMs, now: ctx.now() })) changed.add(r);
-  for (const roomId of changed) {
-    const c = recomputeConversations(ctx.db.sqlite, roomId, { gapMs, now: ctx.now() });
-    counts.conversations_created! += c.created;
-    counts.conversations_updated! += c.updated;
-    counts.conversations_deleted! += c.deleted;
+  // Many small rooms: one transaction per 200 rooms rather than one each (each room's own is nested).
+  const rooms = [...changed];
+  for (let i = 0; i < rooms.length; i += 200) {
+    ctx.db.sqlite.transaction(() => {
+      for (const roomId of rooms.slice(i, i + 200)) {
+        const c = recomputeConversations(ctx.db.sqlite, roomId, { gapMs, now: ctx.now() });
+        counts.conversations_created! += c.created;
+        counts.conversations_updated! += c.updated;
+        counts.conversations_deleted! += c.deleted;
+      }
+    })();
   }
   if (settings.retentionCutoff !== null)
     counts.retention_cleared = applyRetention(ctx.db.sqlite, settings.retentionCutoff);

@@ -56,59 +56,84 @@ export function splitSegments<T extends { ts: number }>(messages: readonly T[], 
   return out;
 }
 
+/**
+ * Metrics of one segment built message by message (ts order), so a room of any size is summarised without
+ * holding its messages in memory.
+ */
+export class SegmentAccumulator {
+  #first: SegmentMessage | undefined;
+  #last: SegmentMessage | undefined;
+  #customer = 0;
+  #agent = 0;
+  readonly #agents: string[] = [];
+  #encrypted = false;
+  #customerKey: string | null = null;
+  #firstCustomerAt: number | null = null;
+  #firstResponse: number | null = null;
+  #turnStart: number | null = null;
+  #responseSum = 0;
+  #responses = 0;
+  #lastStaffAt: number | null = null;
+
+  /** Timestamp of the last message added, or undefined when empty. */
+  get lastTs(): number | undefined {
+    return this.#last?.ts;
+  }
+
+  add(m: SegmentMessage): void {
+    this.#first ??= m;
+    this.#last = m;
+    if (m.encrypted) this.#encrypted = true;
+    if (m.role === 'customer') {
+      this.#customer++;
+      this.#customerKey ??= m.customerKey;
+      this.#firstCustomerAt ??= m.ts;
+      this.#turnStart ??= m.ts;
+      return;
+    }
+    this.#agent++;
+    this.#lastStaffAt = m.ts;
+    if (!this.#agents.includes(m.sender)) this.#agents.push(m.sender);
+    if (this.#firstCustomerAt !== null && this.#firstResponse === null)
+      this.#firstResponse = m.ts - this.#firstCustomerAt;
+    if (this.#turnStart !== null) {
+      this.#responseSum += m.ts - this.#turnStart;
+      this.#responses++;
+      this.#turnStart = null;
+    }
+  }
+
+  /** The metrics; `closed` = a later segment exists in the room. */
+  finish(o: { gapMs: number; now: number; closed: boolean }): SegmentMetrics {
+    const first = this.#first;
+    const last = this.#last;
+    if (!first || !last) throw new RangeError('a segment has at least one message');
+    const closed = o.closed || o.now - last.ts > o.gapMs;
+    const status: ConversationStatus = last.role === 'customer' ? 'OPEN' : closed ? 'RESOLVED' : 'WAITING_ON_CUSTOMER';
+    return {
+      startedAt: first.ts,
+      lastMessageAt: last.ts,
+      messageCount: this.#customer + this.#agent,
+      customerMessageCount: this.#customer,
+      agentMessageCount: this.#agent,
+      firstResponseSeconds: this.#firstResponse === null ? null : this.#firstResponse / 1000,
+      meanResponseSeconds: this.#responses === 0 ? null : this.#responseSum / this.#responses / 1000,
+      resolutionSeconds:
+        status === 'RESOLVED' && this.#lastStaffAt !== null ? (this.#lastStaffAt - first.ts) / 1000 : null,
+      status,
+      agents: [...this.#agents],
+      encrypted: this.#encrypted,
+      customerKey: this.#customerKey,
+    };
+  }
+}
+
 /** Metrics of one segment. `closed` = a later segment exists in the room. */
 export function segmentMetrics(
   msgs: readonly SegmentMessage[],
   o: { gapMs: number; now: number; closed: boolean },
 ): SegmentMetrics {
-  const first = msgs[0];
-  const last = msgs.at(-1);
-  if (!first || !last) throw new RangeError('a segment has at least one message');
-  let customer = 0;
-  let agent = 0;
-  const agents: string[] = [];
-  let encrypted = false;
-  let customerKey: string | null = null;
-  let firstCustomerAt: number | null = null;
-  let firstResponse: number | null = null;
-  let turnStart: number | null = null;
-  const responses: number[] = [];
-  let lastStaffAt: number | null = null;
-  for (const m of msgs) {
-    if (m.encrypted) encrypted = true;
-    if (m.role === 'customer') {
-      customer++;
-      customerKey ??= m.customerKey;
-      firstCustomerAt ??= m.ts;
-      turnStart ??= m.ts;
-    } else {
-      agent++;
-      lastStaffAt = m.ts;
-      if (!agents.includes(m.sender)) agents.push(m.sender);
-      if (firstCustomerAt !== null && firstResponse === null) firstResponse = m.ts - firstCustomerAt;
-      if (turnStart !== null) {
-        responses.push(m.ts - turnStart);
-        turnStart = null;
-      }
-    }
-  }
-  const closed = o.closed || o.now - last.ts > o.gapMs;
-  let status: ConversationStatus;
-  if (last.role === 'customer') status = 'OPEN';
-  else status = closed ? 'RESOLVED' : 'WAITING_ON_CUSTOMER';
-  const sec = (ms: number) => ms / 1000;
-  return {
-    startedAt: first.ts,
-    lastMessageAt: last.ts,
-    messageCount: msgs.length,
-    customerMessageCount: customer,
-    agentMessageCount: agent,
-    firstResponseSeconds: firstResponse === null ? null : sec(firstResponse),
-    meanResponseSeconds: responses.length === 0 ? null : sec(responses.reduce((a, b) => a + b, 0) / responses.length),
-    resolutionSeconds: status === 'RESOLVED' && lastStaffAt !== null ? sec(lastStaffAt - first.ts) : null,
-    status,
-    agents,
-    encrypted,
-    customerKey,
-  };
+  const acc = new SegmentAccumulator();
+  for (const m of msgs) acc.add(m);
+  return acc.finish(o);
 }

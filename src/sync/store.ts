@@ -47,19 +47,26 @@ export const emptyCounts = (): PageCounts => ({
 
 type Row = Record<string, unknown>;
 
+/** One room's share of a write batch. */
+export interface BatchEntry {
+  roomId: string;
+  account: string;
+  events: readonly ClientEvent[];
+  role: (userId: string) => SenderRole;
+  /** The room's cursor after these events (a snapshot: later pages must not change it). */
+  cursor: CursorState;
+  /** Relation targets not stored yet, for this room (shared by its entries, updated in place). */
+  pending: Set<string>;
+  /** Message text older than this is not stored; null = keep. */
+  cutoff: number | null;
+  /** Writes the room row first (channel, name, ...), in the same transaction. */
+  room?: (db: Database.Database) => void;
+}
+
 export class HistoryStore {
   readonly #db: Database.Database;
   readonly #s: Record<string, Database.Statement>;
-  readonly #page: (
-    roomId: string,
-    account: string,
-    events: readonly ClientEvent[],
-    role: (u: string) => SenderRole,
-    cursor: CursorState,
-    pending: Set<string>,
-    cutoff: number | null,
-    now: number,
-  ) => PageCounts;
+  readonly #batch: (entries: readonly BatchEntry[], now: number) => PageCounts[];
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -116,36 +123,34 @@ export class HistoryStore {
         'update history_rooms set encrypted_event_count = encrypted_event_count + ?, encrypted = 1 where room_id = ?',
       ),
     };
-    this.#page = db.transaction((roomId, account, events, role, cursor, pending, cutoff, now) => {
-      const counts = emptyCounts();
-      for (const ev of events) this.#apply(roomId, ev, role, pending, cutoff, counts);
-      if (counts.encrypted > 0) this.#s.encryptedSeen!.run(counts.encrypted, roomId);
-      this.#s.upsertCursor!.run(
-        roomId,
-        account,
-        cursor.backwardToken,
-        cursor.backfillDone ? 1 : 0,
-        cursor.forwardToken,
-        cursor.backfillCount,
-        cursor.gapToken,
-        now,
-      );
-      return counts;
-    });
+    this.#batch = db.transaction((entries: readonly BatchEntry[], now: number) =>
+      entries.map((e) => {
+        const counts = emptyCounts();
+        if (e.room) e.room(db);
+        for (const ev of e.events) this.#apply(e.roomId, ev, e.role, e.pending, e.cutoff, counts);
+        if (counts.encrypted > 0) this.#s.encryptedSeen!.run(counts.encrypted, e.roomId);
+        const c = e.cursor;
+        this.#s.upsertCursor!.run(
+          e.roomId,
+          e.account,
+          c.backwardToken,
+          c.backfillDone ? 1 : 0,
+          c.forwardToken,
+          c.backfillCount,
+          c.gapToken,
+          now,
+        );
+        return counts;
+      }),
+    );
   }
 
-  /** Stores a page and moves the cursor, atomically. */
-  applyPage(
-    roomId: string,
-    account: string,
-    events: readonly ClientEvent[],
-    role: (userId: string) => SenderRole,
-    cursor: CursorState,
-    pending: Set<string>,
-    cutoff: number | null,
-    now: number,
-  ): PageCounts {
-    return this.#page(roomId, account, events, role, cursor, pending, cutoff, now);
+  /**
+   * Stores several rooms' pages and moves each room's cursor, all in one transaction (entries are applied
+   * in order). Returns the counts per entry.
+   */
+  applyBatch(entries: readonly BatchEntry[], now: number): PageCounts[] {
+    return this.#batch(entries, now);
   }
 
   cursor(roomId: string, account: string): CursorState | undefined {

@@ -35,6 +35,18 @@ export async function measure(
     path: o.dbPath,
     close: () => sqlite.close(),
   };
+  const maxMem: Record<string, number> = {};
+  const sampler = setInterval(() => {
+    for (const [k, v] of Object.entries(process.memoryUsage()))
+      maxMem[k] = Math.max(maxMem[k] ?? 0, Math.round(v / 1048576));
+    if (process.env.BENCH_GC) (globalThis as { gc?: () => void }).gc?.();
+    if (process.env.BENCH_TRACE) {
+      const m = process.memoryUsage();
+      process.stderr.write(
+        `${Math.round(performance.now())} rss ${Math.round(m.rss / 1048576)} heap ${Math.round(m.heapUsed / 1048576)}/${Math.round(m.heapTotal / 1048576)} ab ${Math.round(m.arrayBuffers / 1048576)}\n`,
+      );
+    }
+  }, 200);
   const start = performance.now();
   let events = 0;
   if (mode === 'optimized') {
@@ -56,7 +68,7 @@ export async function measure(
         now: Date.now,
         interactive: false,
       },
-      { env: { BENCH_TOKEN: o.token }, sleep: async () => {} },
+      { env: { BENCH_TOKEN: o.token }, sleep: async () => {}, concurrency: Number(process.env.BENCH_CONC ?? 4) },
     );
     events = counts.events_stored!;
   } else {
@@ -90,6 +102,8 @@ export async function measure(
     }
   }
   const seconds = (performance.now() - start) / 1000;
+  clearInterval(sampler);
+  if (process.env.BENCH_MEM) process.stderr.write(`${mode} memory peaks (MB): ${JSON.stringify(maxMem)}\n`);
   db.close();
   return { events, seconds, eventsPerSecond: events / seconds, peakRssMb: peakRssMb() };
 }
