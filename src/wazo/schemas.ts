@@ -112,7 +112,13 @@ export function parseChatEvent(
     return { ok: false, reason: 'invalid', detail: 'not an object' };
   const obj = raw as Record<string, unknown>;
   const name = typeof obj.name === 'string' ? obj.name : typeof obj.event === 'string' ? obj.event : undefined;
-  if (name === undefined) return { ok: false, reason: 'invalid', detail: 'missing event name' };
+  if (name === undefined) {
+    // webhookd's default body (no template) is the bare `data` object: recognise a message by its shape.
+    const bare = messageSchema.safeParse(obj);
+    if (bare.success)
+      return { ok: true, event: { name: 'chatd_user_room_message_created', recipient: undefined, data: bare.data } };
+    return { ok: false, reason: 'invalid', detail: 'missing event name' };
+  }
   let recipient: string | undefined;
   for (const k of Object.keys(obj)) {
     if (k.startsWith('user_uuid:') && obj[k] === true) recipient = k.slice('user_uuid:'.length);
