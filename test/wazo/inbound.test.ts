@@ -115,6 +115,20 @@ describe('Wazo → Matrix over the websocket', () => {
     assert.ok(s.connector.streaming, 'the renewed token keeps the socket open past the first token’s expiry');
   });
 
+  it('token expired (close 4003) → a fresh service token and a reconnect', async () => {
+    s = await setup({ connector: { pingIntervalMs: 10 * 3600_000 } });
+    await s.connector.start(s.host, s.controller.signal);
+    await until(() => s.connector.streaming, 'websocket');
+    const logins = () => s.wazo.requests.filter((r) => r.path === '/api/auth/0.1/token').length;
+    const before = logins();
+    s.wazo.state.expireAllTokens();
+    s.wazo.websocketd.enforceTokenExpiry();
+    await until(() => !s.connector.streaming && s.clock.pending > 0, 'closed, reconnect scheduled');
+    s.clock.advance(1000);
+    await until(() => s.connector.streaming, 'reconnected');
+    assert.equal(logins(), before + 1, 'one new service login');
+  });
+
   it('pings, and reconnects when no pong comes back', async () => {
     s = await setup({ connector: { pingIntervalMs: 30_000 } });
     await s.connector.start(s.host, s.controller.signal);
