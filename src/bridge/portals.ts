@@ -144,8 +144,30 @@ export class PortalManager {
     };
     if (next.displayName && next.displayName !== row.displayName) await intent.setDisplayName(next.displayName);
     if (next.avatarMxc && next.avatarMxc !== row.avatarMxc) await intent.setAvatarUrl(next.avatarMxc);
+    if ((next.email !== row.email || next.phone !== row.phone) && (next.email || next.phone)) {
+      await this.#publishIdentifiers(userId, next);
+    }
     c.store.ghostUpsert(next, c.connector!.network, c.now());
     return next;
+  }
+
+  /**
+   * Publishes the ghost's phone and e-mail as the `com.beeper.bridge.identifiers` profile field (the
+   * convention mautrix bridges use), so that readers of the room history, such as our sync job, can tell who
+   * the remote user is without access to the remote network.
+   */
+  async #publishIdentifiers(userId: string, g: GhostRow): Promise<void> {
+    const ids = [...(g.phone ? [`tel:${g.phone}`] : []), ...(g.email ? [`mailto:${g.email}`] : [])];
+    try {
+      await this.#c.intents.intent(userId).setProfileField('com.beeper.bridge.identifiers', ids);
+    } catch (err) {
+      // Homeservers before Matrix v1.16 have no custom profile fields: the identifiers are an enrichment,
+      // the ghost works without them.
+      this.#c.log.warn(
+        { err, user_id: userId },
+        'could not publish ghost identifiers (custom profile fields unsupported?)',
+      );
+    }
   }
 
   /** Makes `userId` a joined member: the bot invites (already-joined is fine), then the user joins. */

@@ -104,6 +104,17 @@ export class Intent {
     });
   }
 
+  /**
+   * Sets a custom profile field (Matrix v1.16, e.g. `com.beeper.bridge.identifiers`). Homeservers without
+   * custom fields answer 4xx: the caller decides whether that matters.
+   */
+  setProfileField(key: string, value: unknown): Promise<unknown> {
+    return this.#api.request('PUT', `/profile/${enc(this.userId)}/${enc(key)}`, {
+      userId: this.userId,
+      body: { [key]: value },
+    });
+  }
+
   /** Reads a profile (this user's by default); a missing profile is `{}`. */
   async getProfile(of: string = this.userId): Promise<{ displayname?: string; avatar_url?: string }> {
     try {
