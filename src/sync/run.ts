@@ -42,7 +42,7 @@ export class SyncIncompleteError extends AppError {
 }
 
 /** Events written per transaction, across rooms (see writer.ts). */
-const BATCH_EVENTS = 5000;
+const BATCH_EVENTS = 10_000;
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

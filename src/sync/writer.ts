@@ -4,7 +4,7 @@
  * Each room's events and its cursor are always in the same transaction, so a kill -9 at any point leaves
  * every room either before or after a batch, never in between; unwritten pages are fetched again.
  * Why batch across rooms: event ids are random, so every insert dirties a random page of the primary-key
- * index; committing 5,000 events at once writes each such page to the WAL once instead of once per room.
+ * index; committing ~10,000 events at once writes each such page to the WAL once instead of once per room.
  */
 import { type BatchEntry, emptyCounts, type HistoryStore, type PageCounts } from './store.ts';
 
