@@ -22,12 +22,12 @@ export function barProgress(stream: NodeJS.WritableStream = process.stderr): Pro
       format: ' {bar} {room} | {value} events | {state}',
       hideCursor: true,
       clearOnComplete: false,
-      // Totals are unknown while paging: the bar shows activity, the value shows the count.
       barsize: 20,
     },
     cliProgress.Presets.shades_classic,
   );
   const bars = new Map<string, cliProgress.SingleBar>();
+  const reads = new Map<string, number>();
   return {
     start(roomId, label) {
       bars.set(roomId, multi.create(1, 0, { room: label.slice(0, 40).padEnd(40), state: 'reading' }));
@@ -35,14 +35,17 @@ export function barProgress(stream: NodeJS.WritableStream = process.stderr): Pro
     update(roomId, read) {
       const bar = bars.get(roomId);
       if (!bar) return;
+      reads.set(roomId, read);
+      // The total is unknown while paging: the bar stays just short of full until the room is done.
       bar.setTotal(read + 1);
       bar.update(read);
     },
     finish(roomId, outcome) {
       const bar = bars.get(roomId);
       if (!bar) return;
-      bar.setTotal(Math.max(1, bar.getTotal() - 1));
-      bar.update(bar.getTotal(), { state: outcome });
+      const read = reads.get(roomId) ?? 0;
+      bar.setTotal(Math.max(1, read));
+      bar.update(read, { state: outcome });
       bar.stop();
     },
     stop() {
