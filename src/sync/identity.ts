@@ -21,6 +21,7 @@ export interface CustomerRecord {
   phone: string | null;
   mxid: string | null;
   name: string | null;
+  email?: string | null;
   wazoUserUuid: string | null;
   waLid: string | null;
 }
@@ -47,6 +48,9 @@ export interface MembershipRecord {
 }
 
 export type ProfileLookup = (userId: string) => Promise<Record<string, unknown> | undefined>;
+
+/** Our ghosts' profiles as the bridge fetched them from Wazo (bridge `ghosts` table), by MXID. */
+export type GhostProfiles = ReadonlyMap<string, { name: string | null; email: string | null; phone: string | null }>;
 
 const E164 = /^\+[1-9]\d{5,14}$/;
 
@@ -80,6 +84,7 @@ export async function resolveIdentity(
   rules: RoleRules,
   history: readonly MembershipRecord[],
   profile: ProfileLookup,
+  ghostProfiles: GhostProfiles = new Map(),
 ): Promise<RoomIdentity> {
   // Everyone ever seen: current state first, then earlier members from the timeline.
   const names = new Map<string, string | null>();
@@ -160,12 +165,16 @@ export async function resolveIdentity(
       if (rules.ourGhost.test(p.userId)) {
         const uuid = p.userId.slice(1 + rules.ourGhostPrefix.length, p.userId.indexOf(':'));
         const key = `wazo:${uuid}`;
+        // The bridge keeps the Wazo user's profile (from confd) on its ghost row: name, e-mail, phone.
+        const known = ghostProfiles.get(p.userId);
+        const phone = known?.phone ? (parsePhoneNumberFromString(known.phone)?.number ?? null) : null;
         customers.set(key, {
           key,
           channel: 'wazo',
-          phone: null,
+          phone,
           mxid: p.userId,
-          name: p.displayName,
+          name: known?.name ?? p.displayName,
+          email: known?.email ?? null,
           wazoUserUuid: uuid,
           waLid: null,
         });

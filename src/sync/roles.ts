@@ -1,8 +1,8 @@
 /**
  * Who is staff, who is a customer and who is a bot, from an MXID alone (plus the room's own WhatsApp
  * number). Pure: no I/O. Rules, in order: bridge bots → bot; WhatsApp ghosts → customer unless their
- * number is the company's own (`fi.mau.receiver`, `[whatsapp] own_numbers`) → staff; our Wazo ghosts →
- * customer; sync accounts, `[sync] staff` entries and other users of our homeserver → staff; anyone else →
+ * number is the company's own (`fi.mau.receiver`, `[whatsapp] own_numbers`) → staff; Wazo users linked to
+ * a Matrix account (and their ghosts) → staff; our other Wazo ghosts → customer; sync accounts, `[sync] staff` entries and other users of our homeserver → staff; anyone else →
  * customer.
  */
 import type { Config } from '../config/index.ts';
@@ -19,6 +19,8 @@ export interface RoleRules {
   readonly ourGhostPrefix: string;
   readonly ourBot: string;
   readonly syncAccounts: ReadonlySet<string>;
+  /** Matrix users who linked a Wazo account, and those Wazo users' ghosts (from the bridge tables). */
+  readonly linkedUsers: ReadonlySet<string>;
   readonly staffIds: ReadonlySet<string>;
   readonly staffPatterns: readonly RegExp[];
   /** Digits (no `+`) of the company's own WhatsApp numbers. */
@@ -28,6 +30,7 @@ export interface RoleRules {
 export function buildRoleRules(
   config: Pick<Config, 'homeserver' | 'appservice' | 'whatsapp' | 'sync'>,
   syncAccounts: Iterable<string>,
+  linkedUsers: ReadonlySet<string> = new Set(),
 ): RoleRules {
   const domain = config.homeserver.domain;
   const staffIds = new Set<string>();
@@ -45,6 +48,7 @@ export function buildRoleRules(
     ourGhostPrefix: config.appservice.ghost_prefix,
     ourBot: `@${config.appservice.bot_localpart}:${domain}`,
     syncAccounts: new Set(syncAccounts),
+    linkedUsers,
     staffIds,
     staffPatterns,
     ownNumbers: new Set(config.whatsapp.own_numbers.map((n) => n.replace(/\D/g, ''))),
@@ -78,6 +82,7 @@ export function roleOf(rules: RoleRules, mxid: string, receiver?: string | null)
     if (ghost.kind === 'phone' && (ghost.digits === receiver || rules.ownNumbers.has(ghost.digits))) return 'staff';
     return 'customer';
   }
+  if (rules.linkedUsers.has(mxid)) return 'staff';
   if (rules.ourGhost.test(mxid)) return 'customer';
   if (rules.syncAccounts.has(mxid) || rules.staffIds.has(mxid)) return 'staff';
   if (rules.staffPatterns.some((p) => p.test(mxid))) return 'staff';

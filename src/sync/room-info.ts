@@ -41,12 +41,13 @@ const obj = (v: unknown): Record<string, unknown> | undefined =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-export function describeRoom(state: readonly ClientEvent[], rules: RoleRules): RoomInfo {
+/** `ourPortal`: the room is in our bridge's `portals` table. */
+export function describeRoom(state: readonly ClientEvent[], rules: RoleRules, ourPortal = false): RoomInfo {
   const members = new Map<string, MemberState>();
   let name: string | undefined;
   let encrypted = false;
   let bridge: Record<string, unknown> | undefined;
-  let ours = false;
+  let ours = ourPortal;
   for (const ev of state) {
     if (ev.type === 'm.room.member' && typeof ev.state_key === 'string') {
       members.set(ev.state_key, {

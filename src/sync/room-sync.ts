@@ -10,6 +10,7 @@ import { stmt } from './statements.ts';
 import type { Channel, SenderRole } from '../db/schema/history.ts';
 import { RemoteApiError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { BridgeFacts } from './bridge-facts.ts';
 import { type RoomIdentity, resolveIdentity } from './identity.ts';
 import type { MatrixReader } from './reader.ts';
 import { type ClientEvent, describeRoom, type RoomInfo } from './room-info.ts';
@@ -36,6 +37,8 @@ export interface RoomSyncDeps {
   writer: HistoryWriter;
   sqlite: Database.Database;
   rules: RoleRules;
+  /** What our bridge's tables say (portals, linked users, ghost profiles). */
+  facts: BridgeFacts;
   settings: RoomSyncSettings;
   /** `/sync` `next_batch` taken at the start of the run: where a new room's walks start. */
   anchor: string;
@@ -53,7 +56,7 @@ export type RoomOutcome =
 /** Reads the room's new events into the writer's queue (written in batches; call `writer.flush()` after). */
 export async function walkRoom(d: RoomSyncDeps, roomId: string): Promise<RoomOutcome> {
   const account = d.reader.userId;
-  const info = describeRoom(await d.reader.roomState(roomId), d.rules);
+  const info = describeRoom(await d.reader.roomState(roomId), d.rules, d.facts.portalRooms.has(roomId));
   if (!d.settings.channels.includes(info.channel) && !d.settings.explicit.has(roomId))
     return { status: 'skipped', channel: info.channel };
   const roles = new Map<string, SenderRole>();
@@ -150,7 +153,7 @@ export async function walkRoom(d: RoomSyncDeps, roomId: string): Promise<RoomOut
 
 /** Resolves and stores the room's customer identity and participants (after the writer was flushed). */
 export async function identifyRoom(
-  d: Pick<RoomSyncDeps, 'reader' | 'sqlite' | 'rules' | 'now'>,
+  d: Pick<RoomSyncDeps, 'reader' | 'sqlite' | 'rules' | 'now' | 'facts'>,
   roomId: string,
   info: RoomInfo,
 ): Promise<RoomIdentity> {
@@ -158,7 +161,7 @@ export async function identifyRoom(
     d.sqlite,
     'select user_id as userId, membership, display_name as displayName from history_memberships where room_id = ? order by ts',
   ).all(roomId) as { userId: string; membership: string; displayName: string | null }[];
-  const identity = await resolveIdentity(info, d.rules, history, (u) => d.reader.profile(u));
+  const identity = await resolveIdentity(info, d.rules, history, (u) => d.reader.profile(u), d.facts.ghostProfiles);
   writeIdentity(d.sqlite, roomId, identity, d.now());
   return identity;
 }
@@ -186,13 +189,15 @@ function writeIdentity(db: Database.Database, roomId: string, id: RoomIdentity, 
   db.transaction(() => {
     const upsert = stmt(
       db,
-      `insert into customers (key, channel, phone, mxid, name, wazo_user_uuid, wa_lid, updated_at)
-      values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (key) do update set phone = coalesce(excluded.phone, customers.phone),
+      `insert into customers (key, channel, phone, mxid, name, email, wazo_user_uuid, wa_lid, updated_at)
+      values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (key) do update set phone = coalesce(excluded.phone, customers.phone),
+      email = coalesce(excluded.email, customers.email),
       mxid = coalesce(excluded.mxid, customers.mxid), name = coalesce(excluded.name, customers.name),
       wazo_user_uuid = coalesce(excluded.wazo_user_uuid, customers.wazo_user_uuid), wa_lid = coalesce(excluded.wa_lid, customers.wa_lid),
       updated_at = excluded.updated_at`,
     );
-    for (const c of id.customers) upsert.run(c.key, c.channel, c.phone, c.mxid, c.name, c.wazoUserUuid, c.waLid, now);
+    for (const c of id.customers)
+      upsert.run(c.key, c.channel, c.phone, c.mxid, c.name, c.email ?? null, c.wazoUserUuid, c.waLid, now);
     stmt(db, 'delete from history_participants where room_id = ?').run(roomId);
     const part = stmt(
       db,

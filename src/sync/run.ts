@@ -8,6 +8,7 @@
 import { AppError, describeError } from '../errors.ts';
 import type { StageContext } from '../stage.ts';
 import { resolveAccounts } from './accounts.ts';
+import { loadBridgeFacts } from './bridge-facts.ts';
 import { recomputeConversations, roomsWithStaleStatus } from './conversations.ts';
 import { parseDuration } from '../config/index.ts';
 import { type ProgressReporter, silentProgress } from './progress.ts';
@@ -49,9 +50,11 @@ const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promise<Record<string, number>> {
   const { config, log } = ctx;
   const accounts = resolveAccounts(config, opts.env ?? process.env);
+  const facts = loadBridgeFacts(ctx.db.sqlite);
   const rules = buildRoleRules(
     config,
     accounts.map((a) => a.userId),
+    facts.linkedUsers,
   );
   const store = new HistoryStore(ctx.db.sqlite);
   const writer = new HistoryWriter(store, { batchEvents: BATCH_EVENTS, now: ctx.now });
@@ -159,6 +162,7 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
             writer,
             sqlite: ctx.db.sqlite,
             rules,
+            facts,
             settings,
             anchor,
             now: ctx.now,
@@ -197,7 +201,7 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
   // Identity needs the stored membership history, so it comes once everything is written.
   for (const { roomId, info, reader } of read) {
     try {
-      await identifyRoom({ reader, sqlite: ctx.db.sqlite, rules, now: ctx.now }, roomId, info);
+      await identifyRoom({ reader, sqlite: ctx.db.sqlite, rules, facts, now: ctx.now }, roomId, info);
       counts.rooms_synced!++;
       // Identity may change roles or customer keys even without new events: recompute every synced room.
       changed.add(roomId);

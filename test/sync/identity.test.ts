@@ -174,6 +174,38 @@ describe('sync: channel, customer identity and staff rules', () => {
     assert.equal(roles(r.id)[bot], 'bot');
   });
 
+  it('our bridge tables: a portal without m.bridge is Wazo, a linked Wazo user is staff, ghost profiles feed the customer', async () => {
+    const bot = '@crmbridge:example.org';
+    addGhost(h.hs.model, bot);
+    const customerGhost = addGhost(h.hs.model, '@wazo_cust-1:example.org', { displayname: 'Cust (Wazo)' });
+    const colleagueGhost = addGhost(h.hs.model, '@wazo_agent-2:example.org', { displayname: 'Agent Two' });
+    const r = plainRoom(h.hs.model, bot, [customerGhost, colleagueGhost, h.agent.userId], T0);
+    const db = h.db.sqlite;
+    db.prepare(
+      "insert into portals (remote_room_id, network, matrix_room_id, created_at) values ('room-9', 'wazo', ?, 0)",
+    ).run(r.id);
+    db.prepare(
+      "insert into ghosts (remote_user_id, network, user_id, display_name, email, phone, updated_at) values ('cust-1', 'wazo', ?, 'Claire Client', 'claire@example.com', '+33 6 12 34 56 78', 0)",
+    ).run(customerGhost);
+    db.prepare(
+      "insert into ghosts (remote_user_id, network, user_id, display_name, updated_at) values ('agent-2', 'wazo', ?, 'Agent Two', 0)",
+    ).run(colleagueGhost);
+    db.prepare(
+      "insert into puppets (matrix_user_id, network, remote_user_id, remote_name, credentials, created_at) values ('@colleague2:example.org', 'wazo', 'agent-2', 'agent2', 'x', 0)",
+    ).run();
+    await sync([r.id]);
+    assert.equal(room(r.id).channel, 'wazo');
+    assert.equal(room(r.id).customer_key, 'wazo:cust-1');
+    const rs = roles(r.id);
+    assert.equal(rs[colleagueGhost], 'staff');
+    assert.equal(rs[customerGhost], 'customer');
+    const c = customer('wazo:cust-1')!;
+    assert.deepEqual(
+      [c.name, c.email, c.phone, c.wazo_user_uuid],
+      ['Claire Client', 'claire@example.com', '+33612345678', 'cust-1'],
+    );
+  });
+
   it('plain Matrix room: staff by list, regex, sync account and own homeserver; remote users are customers', async () => {
     const listed = addGhost(h.hs.model, '@lead:partner.example');
     const byRegex = addGhost(h.hs.model, '@support-7:partner.example');
