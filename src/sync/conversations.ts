@@ -42,10 +42,12 @@ export function recomputeConversations(
     const counts: ConversationCounts = { created: 0, updated: 0, deleted: 0 };
     if (!room) return counts;
     const customerOf = new Map<string, string | null>();
-    for (const p of stmt(db, 'select user_id, customer_key from history_participants where room_id = ?').all(
+    let hasCustomer = false;
+    for (const p of stmt(db, 'select user_id, role, customer_key from history_participants where room_id = ?').all(
       roomId,
     ) as Row[]) {
       customerOf.set(p.user_id as string, (p.customer_key as string | null) ?? null);
+      if (p.role === 'customer') hasCustomer = true;
     }
     // Streamed in ts order: only the running segment's aggregates are in memory, whatever the room's size.
     const finished: SegmentAccumulator[] = [];
@@ -67,6 +69,9 @@ export function recomputeConversations(
       acc.add({ eventId, ts, sender, role, encrypted: encrypted === 1, customerKey: customerOf.get(sender) ?? null });
     }
     if (acc.lastTs !== undefined) finished.push(acc);
+    // A room nobody on the customer side was ever in (a DM with a bridge bot, a staff-only room) holds no
+    // support conversation: its segments are not kept.
+    if (!hasCustomer && !finished.some((f) => f.hasCustomerMessage)) finished.length = 0;
     const existing = new Map<string, Row>();
     for (const r of stmt(db, 'select * from conversations where room_id = ?').all(roomId) as Row[])
       existing.set(r.id as string, r);

@@ -75,6 +75,11 @@ export class SegmentAccumulator {
   #responses = 0;
   #lastStaffAt: number | null = null;
 
+  /** True once a customer message was added. */
+  get hasCustomerMessage(): boolean {
+    return this.#customer > 0;
+  }
+
   /** Timestamp of the last message added, or undefined when empty. */
   get lastTs(): number | undefined {
     return this.#last?.ts;

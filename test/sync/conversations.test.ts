@@ -56,6 +56,20 @@ describe('sync: conversations table, revisions, report rows and forgetting', () 
     assert.equal(convs()[1]!.status, 'OPEN', 'an unanswered customer stays OPEN');
   });
 
+  it('a room without anyone on the customer side (a DM with our bot) holds no conversation', async () => {
+    const bot = addGhost(h.hs.model, '@crmbridge:example.org');
+    const room = plainRoom(h.hs.model, h.agent.userId, [bot], h.clock.now - DAY);
+    say(h.hs.model, room, h.agent.userId, 'login', h.clock.now - HOUR);
+    say(h.hs.model, room, bot, 'Logged in.', h.clock.now - HOUR + 1000);
+    await runSync(h.ctx(h.config({ sync: { rooms: { include: [room.id] } } })), { env: h.env, sleep: noSleep });
+    const n = h.db.sqlite.prepare('select count(*) n from conversations where room_id = ?').get(room.id) as Row;
+    assert.equal(n.n, 0);
+    assert.equal(
+      (h.db.sqlite.prepare('select count(*) n from history_events where room_id = ?').get(room.id) as Row).n,
+      2,
+    );
+  });
+
   it('report rows carry the classification once classify wrote one', async () => {
     const cust = addGhost(h.hs.model, '@cls:remote.example');
     const room = plainRoom(h.hs.model, h.agent.userId, [cust], h.clock.now - DAY);
