@@ -31,6 +31,8 @@ export interface SyncOptions {
   env?: Record<string, string | undefined>;
   /** Rooms read in parallel (default 4). */
   concurrency?: number;
+  /** Events per write transaction (default 10,000; smaller = more, cheaper commits). */
+  batchEvents?: number;
 }
 
 /** Some rooms failed; the others were synced. Carries the run's counters for `job_runs`. */
@@ -57,7 +59,7 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
     facts.linkedUsers,
   );
   const store = new HistoryStore(ctx.db.sqlite);
-  const writer = new HistoryWriter(store, { batchEvents: BATCH_EVENTS, now: ctx.now });
+  const writer = new HistoryWriter(store, { batchEvents: opts.batchEvents ?? BATCH_EVENTS, now: ctx.now });
   const progress = opts.progress ?? silentProgress;
   const now = ctx.now();
   const day = 86_400_000;

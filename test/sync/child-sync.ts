@@ -27,6 +27,6 @@ await runSync(
     now: Date.now,
     interactive: false,
   },
-  { env: process.env, sleep: async () => {} },
+  { env: process.env, sleep: async () => {}, batchEvents: 300 },
 );
 db.close();
