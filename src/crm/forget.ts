@@ -1,11 +1,8 @@
 /**
- * `forget --customer KEY`: erases a customer everywhere the pipeline put them. In Twenty the person, their
- * conversations, tasks and task targets are soft-deleted through the API; locally our `crm_links` rows go,
- * and so do the customer's rows in the history and classification tables.
- *
- * The history tables belong to src/sync, which exports no erase function yet, so
- * {@link deleteCustomerHistory} here is the one well-named place that deletes from them. Sync cursors are
- * kept on purpose: dropping them would make the next sync walk the room's history again and re-import it.
+ * The export stage's part of `forget --customer KEY`: the customer's person, conversations, tasks and task
+ * targets are soft-deleted in Twenty through the API, and our `crm_links` rows for them go. The history and
+ * classification rows belong to their own stages; the `forget` command runs their erasure after this one
+ * (this one first, because it finds the customer's conversations through the history tables).
  */
 import type { DatabaseHandle } from '../db/index.ts';
 import type { StageContext } from '../stage.ts';
@@ -44,39 +41,6 @@ function customerLinks(
   );
   for (const id of conversationIds) others.push(...(stmt.all(id) as LinkRef[]));
   return { person, others, conversationIds };
-}
-
-/** Deletes the customer's rows from the history and classification tables. Returns counts per table. */
-export function deleteCustomerHistory(handle: DatabaseHandle, key: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  const run = (table: string, sql: string, ...params: unknown[]) => {
-    out[table] = (out[table] ?? 0) + handle.sqlite.prepare(sql).run(...params).changes;
-  };
-  handle.sqlite.transaction(() => {
-    const rooms = 'select room_id from history_rooms where customer_key = ?';
-    const convs = 'select id from conversations where customer_key = ?';
-    run(
-      'message_classifications',
-      `delete from message_classifications where event_id in (select event_id from history_events where room_id in (${rooms}) or conversation_id in (${convs}))`,
-      key,
-      key,
-    );
-    run(
-      'history_events',
-      `delete from history_events where room_id in (${rooms}) or conversation_id in (${convs})`,
-      key,
-      key,
-    );
-    run(
-      'conversation_classifications',
-      `delete from conversation_classifications where conversation_id in (${convs})`,
-      key,
-    );
-    run('conversations', 'delete from conversations where customer_key = ?', key);
-    run('history_rooms', 'delete from history_rooms where customer_key = ?', key);
-    run('customers', 'delete from customers where key = ?', key);
-  })();
-  return out;
 }
 
 async function softDelete(client: TwentyClient, field: string, filterType: string, ids: string[]): Promise<number> {
@@ -139,7 +103,6 @@ export async function forgetCustomer(
         .run(person.twenty_id).changes;
     report.local.crm_links = links;
   })();
-  Object.assign(report.local, deleteCustomerHistory(handle, key));
   ctx.log.info({ customer: key, conversations: conversationIds.length, twenty: report.twenty }, 'customer forgotten');
   return report;
 }

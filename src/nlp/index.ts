@@ -6,5 +6,6 @@ export { computeMetrics, type Metrics } from './metrics.ts';
 export { loadModelSet, type ModelSet, PACKAGED_MODEL_DIR, resolveModelDir } from './model-files.ts';
 export { INTENT_LABELS, type MessageResult, Pipeline, SENTIMENT_LABELS } from './pipeline.ts';
 export { type ClassifyOptions, runClassify } from './runner.ts';
+export { forgetOrphanClassifications } from './store.ts';
 export { normaliseText, tokenize } from './text.ts';
 export { DATA_DIR, loadTrainingData, trainAll, writeModelFiles } from './train.ts';

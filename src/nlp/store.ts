@@ -63,6 +63,24 @@ export function deleteOrphanMessageClassifications(h: DatabaseHandle): number {
     .run().changes;
 }
 
+/** Deletes conversation classifications whose conversation no longer exists (after `forget`). */
+export function deleteOrphanConversationClassifications(h: DatabaseHandle): number {
+  return h.sqlite
+    .prepare(`DELETE FROM conversation_classifications WHERE conversation_id NOT IN (SELECT id FROM conversations)`)
+    .run().changes;
+}
+
+/**
+ * Drops the classifications left without their source after the history stage erased a customer: messages
+ * that are gone or whose text was removed, and conversations that are gone. Returns rows deleted per table.
+ */
+export function forgetOrphanClassifications(h: DatabaseHandle): Record<string, number> {
+  return h.sqlite.transaction(() => ({
+    message_classifications: deleteOrphanMessageClassifications(h),
+    conversation_classifications: deleteOrphanConversationClassifications(h),
+  }))();
+}
+
 /** Most frequent classified language per room (current model version), for short texts. */
 export function roomLanguages(h: DatabaseHandle, version: string): Map<string, string> {
   const rows = h.sqlite

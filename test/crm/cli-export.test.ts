@@ -74,6 +74,7 @@ describe('export and forget commands', () => {
       const forget = await cli(['forget', '--customer', 'tel:+33612345678'], env);
       assert.equal(forget.code, 0, forget.err);
       assert.match(forget.out, /1 people, 1 conversations/);
+      assert.match(forget.out, /local customers: 1 rows deleted/);
       assert.equal(twenty.rows('person').length, 0);
     } finally {
       await twenty.stop();

@@ -1,5 +1,7 @@
 /** `forget --customer KEY`: erases a customer from our database and from Twenty (soft delete). */
 import { forgetCustomer } from '../../crm/index.ts';
+import { forgetOrphanClassifications } from '../../nlp/index.ts';
+import { forgetCustomerHistory } from '../../sync/index.ts';
 import { type Command, EXIT } from '../command.ts';
 import { createRuntime } from '../runtime.ts';
 
@@ -27,7 +29,13 @@ classification and crm tables. Prints what was removed. Twenty must be reachable
     }
     const rt = createRuntime(configPath, this.sections, io);
     try {
-      const report = await forgetCustomer(rt.stage('forget'), key);
+      const ctx = rt.stage('forget');
+      // Each stage erases what it owns: export (Twenty + crm_links) first, as it finds the customer's
+      // conversations through the history tables; then the history; then the classifications left orphaned.
+      const report = await forgetCustomer(ctx, key);
+      const history = forgetCustomerHistory(ctx.db.sqlite, key);
+      const { conversationIds: _ids, ...historyCounts } = history;
+      Object.assign(report.local, historyCounts, forgetOrphanClassifications(ctx.db));
       const t = report.twenty;
       io.out(`forgot ${key}\n`);
       io.out(
