@@ -6,10 +6,21 @@ import { parse } from 'yaml';
 import { loadConfig } from '../src/config/index.ts';
 
 describe('deployment kit', () => {
-  const compose = parse(readFileSync('deploy/docker-compose.yml', 'utf8')) as { services: Record<string, { image?: string; build?: unknown }> };
+  const compose = parse(readFileSync('deploy/docker-compose.yml', 'utf8')) as {
+    services: Record<string, { image?: string; build?: unknown }>;
+  };
 
   it('runs Synapse, mautrix-whatsapp, their PostgreSQL, Twenty (server, worker, db, redis) and the bridge', () => {
-    for (const s of ['matrix-db', 'synapse', 'mautrix-whatsapp', 'twenty-db', 'twenty-redis', 'twenty-server', 'twenty-worker', 'bridge']) {
+    for (const s of [
+      'matrix-db',
+      'synapse',
+      'mautrix-whatsapp',
+      'twenty-db',
+      'twenty-redis',
+      'twenty-server',
+      'twenty-worker',
+      'bridge',
+    ]) {
       assert.ok(compose.services[s], `service ${s} missing`);
     }
     assert.ok(compose.services.bridge.build, 'the bridge is built from this repository');
@@ -28,7 +39,11 @@ describe('deployment kit', () => {
       t.skip('docker-compose is not installed (apt-get install docker-compose); .ci/run installs it');
       return;
     }
-    const r = spawnSync('docker-compose', ['--env-file', 'deploy/.env.example', '-f', 'deploy/docker-compose.yml', 'config', '-q'], { encoding: 'utf8' });
+    const r = spawnSync(
+      'docker-compose',
+      ['--env-file', 'deploy/.env.example', '-f', 'deploy/docker-compose.yml', 'config', '-q'],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
   });
 });

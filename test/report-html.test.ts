@@ -91,7 +91,7 @@ describe('HTML report in a real browser', () => {
       assert.ok((await page.locator('svg').count()) >= 4);
       const box = await page.locator('svg[aria-label="Intents ranked"]').boundingBox();
       assert.ok(box && box.width > 100 && box.height > 10, 'chart is laid out');
-      assert.match(await page.locator('#negative + table').innerText(), /Maria Silva/);
+      assert.match((await page.locator('#negative + table').textContent()) ?? '', /Maria Silva/);
       assert.deepEqual(
         requests.filter((u) => !u.startsWith('file:')),
         [],

@@ -122,7 +122,11 @@ export const wazoSection = z
       .boolean()
       .default(false)
       .describe('create/update our webhookd subscription at start (needs public_url and the webhook secret)'),
-    client_id: z.string().min(1).default('matrix-crm-bridge').describe('wazo-auth client_id of the users’ refresh tokens'),
+    client_id: z
+      .string()
+      .min(1)
+      .default('matrix-crm-bridge')
+      .describe('wazo-auth client_id of the users’ refresh tokens'),
     verify_tls: z.boolean().default(true).describe('false accepts self-signed Wazo certificates (lab only)'),
     tenant: z.string().default('').describe('Wazo-Tenant uuid for admin calls (confd, webhookd); empty = the token’s'),
     bridge_all_rooms: z

@@ -47,7 +47,9 @@ export function configReference(): string {
       const env = path.length === 2 ? `MCB_${path[0]}_${path[1]}`.toUpperCase() : '';
       const def = secret ? '(secret: env only)' : v.default === undefined ? '' : `\`${JSON.stringify(v.default)}\``;
       const meaning = (secret ?? v.description ?? '').replace(/\|/g, '\\|');
-      rows.push(`| \`${dotted}\` | ${typeOf(v)} | ${def} | ${env ? `\`${env}\`${secret ? ` / \`${env}_FILE\`` : ''}` : ''} | ${meaning} |`);
+      rows.push(
+        `| \`${dotted}\` | ${typeOf(v)} | ${def} | ${env ? `\`${env}\`${secret ? ` / \`${env}_FILE\`` : ''}` : ''} | ${meaning} |`,
+      );
     }
   };
   walk([], json);

@@ -46,7 +46,10 @@ function twentyState(twenty: FakeTwenty) {
     people: people.map(personName).sort(),
     conversations: twenty
       .rows('conversation')
-      .map((c) => `${c.conversationKey}|${names.get(c.personId as string)}|${c.channel}|${c.sentiment}|${c.intent}|${c.status}`)
+      .map(
+        (c) =>
+          `${c.conversationKey}|${names.get(c.personId as string)}|${c.channel}|${c.sentiment}|${c.intent}|${c.status}`,
+      )
       .sort(),
     tasks: twenty
       .rows('task')
@@ -83,7 +86,8 @@ describe('demo end to end', () => {
     const grace = people.find((p) => personName(p) === 'Grace Okafor')!;
     const graceConvs = demo.world.twenty.rows('conversation').filter((c) => c.personId === grace.id);
     assert.deepEqual(graceConvs.map((c) => c.channel).sort(), ['WAZO', 'WHATSAPP']);
-    for (const staff of ['Alice Martin', 'Bruno Lefèvre', 'Chloé Dubois']) assert.ok(!names.includes(staff), `${staff} is staff`);
+    for (const staff of ['Alice Martin', 'Bruno Lefèvre', 'Chloé Dubois'])
+      assert.ok(!names.includes(staff), `${staff} is staff`);
   });
 
   it('exports one conversation per scenario conversation with the expected labels', () => {
@@ -91,7 +95,8 @@ describe('demo end to end', () => {
     const convs = demo.world.twenty.rows('conversation');
     assert.equal(convs.length, 14, 'one per scenario conversation; the bot management room is not a conversation');
     assert.ok(!convs.some((c) => c.channel === 'MATRIX'));
-    const of = (name: string, channel: string) => convs.find((c) => people.get(c.personId as string) === name && c.channel === channel);
+    const of = (name: string, channel: string) =>
+      convs.find((c) => people.get(c.personId as string) === name && c.channel === channel);
     assert.equal(of('Julien Petit', 'WHATSAPP')?.intent, 'CANCELLATION');
     assert.equal(of('Priya Shah', 'WHATSAPP')?.intent, 'PURCHASE');
     assert.equal(of('Claire Moreau', 'WHATSAPP')?.intent, 'BILLING');
@@ -105,21 +110,32 @@ describe('demo end to end', () => {
 
   it('creates follow-up tasks for the angry and the unanswered customers', () => {
     const titles = demo.world.twenty.rows('task').map((t) => String(t.title));
-    for (const who of ['Sophie Girard', 'Oliver Grant']) assert.ok(titles.some((t) => t.includes(who)), `task for ${who}`);
+    for (const who of ['Sophie Girard', 'Oliver Grant'])
+      assert.ok(
+        titles.some((t) => t.includes(who)),
+        `task for ${who}`,
+      );
     // Lucas shows only his number on WhatsApp and nobody answered him.
-    assert.ok(titles.some((t) => t.includes('+33612345603') || t.includes('Lucas')), 'task for the unanswered customer');
+    assert.ok(
+      titles.some((t) => t.includes('+33612345603') || t.includes('Lucas')),
+      'task for the unanswered customer',
+    );
     assert.ok(!titles.some((t) => t.includes('Nadia Haddad')), 'no task for a happy, answered customer');
   });
 
   it('relayed the Wazo conversations both ways without duplicates', () => {
     const { hs, wazo } = demo.world;
-    const agentAnswers = wazo.state.messages.filter((m) => /^(Hi|Bonjour|Sorry|Thank you)/.test(m.content) && !m.content.includes('Grace again'));
+    const agentAnswers = wazo.state.messages.filter(
+      (m) => /^(Hi|Bonjour|Sorry|Thank you)/.test(m.content) && !m.content.includes('Grace again'),
+    );
     assert.ok(agentAnswers.length >= 6, `agents' answers reached Wazo (${agentAnswers.length})`);
     for (const room of hs.model.rooms.values()) {
       const bodies = room.events.filter((e) => e.type === 'm.room.message').map((e) => `${e.sender}|${e.content.body}`);
       assert.equal(new Set(bodies).size, bodies.length, `duplicate message in ${room.id}`);
     }
-    const ghostMessages = [...hs.model.rooms.values()].flatMap((r) => r.events.filter((e) => e.type === 'm.room.message' && e.sender.startsWith('@wazo_')));
+    const ghostMessages = [...hs.model.rooms.values()].flatMap((r) =>
+      r.events.filter((e) => e.type === 'm.room.message' && e.sender.startsWith('@wazo_')),
+    );
     assert.equal(ghostMessages.length, 13, 'every Wazo customer message reached Matrix once');
   });
 
@@ -141,10 +157,19 @@ describe('pipeline killed between and inside stages', () => {
   let demo: DemoResult;
 
   before(async () => {
-    const ref = await runDemo({ dir: mkdtempSync(join(tmpdir(), 'mcb-demo-ref-')), io: quietIo(), now: Date.parse('2026-11-22T12:00:00Z') });
+    const ref = await runDemo({
+      dir: mkdtempSync(join(tmpdir(), 'mcb-demo-ref-')),
+      io: quietIo(),
+      now: Date.parse('2026-11-22T12:00:00Z'),
+    });
     reference = twentyState(ref.world.twenty);
     await ref.stop();
-    demo = await runDemo({ dir: mkdtempSync(join(tmpdir(), 'mcb-demo-kill-')), io: quietIo(), now: Date.parse('2026-11-22T12:00:00Z'), pipeline: false });
+    demo = await runDemo({
+      dir: mkdtempSync(join(tmpdir(), 'mcb-demo-kill-')),
+      io: quietIo(),
+      now: Date.parse('2026-11-22T12:00:00Z'),
+      pipeline: false,
+    });
   });
   after(async () => {
     await demo?.stop();
@@ -162,7 +187,13 @@ describe('pipeline killed between and inside stages', () => {
       });
       if (killAfterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
       child.on('error', reject);
-      child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(null) : code === 0 ? resolve(0) : reject(new Error(`${args[0]} exited ${code}: ${stderr}`))));
+      child.on('exit', (code, signal) =>
+        signal === 'SIGKILL'
+          ? resolve(null)
+          : code === 0
+            ? resolve(0)
+            : reject(new Error(`${args[0]} exited ${code}: ${stderr}`)),
+      );
     });
 
   it('completes with the same end state after kill -9 at any point', async () => {

@@ -13,7 +13,10 @@ describe('generated documents', () => {
 
   it('schemas/config.schema.json matches the zod schema (run `npm run schema:config`)', () => {
     const committed = JSON.parse(readFileSync('schemas/config.schema.json', 'utf8')) as Record<string, unknown>;
-    const fresh = { title: 'matrix-crm-bridge config.toml', ...z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) };
+    const fresh = {
+      title: 'matrix-crm-bridge config.toml',
+      ...z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }),
+    };
     assert.deepEqual(committed, JSON.parse(JSON.stringify(fresh)));
   });
 
