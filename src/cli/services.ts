@@ -6,6 +6,7 @@
 import type { Hono } from 'hono';
 import type { NetworkConnector } from '../bridge/index.ts';
 import { appserviceService } from './appservice-service.ts';
+import { reportService } from './report-service.ts';
 import type { Runtime } from './runtime.ts';
 import { wazoPart } from './wazo-service.ts';
 
@@ -31,5 +32,6 @@ export async function composeServices(
   // [wazo] url set → the Wazo connector (unless a caller, e.g. a test, passes its own connector).
   const wazo = opts.connector ? undefined : wazoPart(runtime);
   const appservice = appserviceService(runtime, opts.connector ?? wazo?.connector);
-  return wazo ? [appservice, wazo.service] : [appservice];
+  const report = reportService(runtime);
+  return [appservice, ...(wazo ? [wazo.service] : []), ...(report ? [report] : [])];
 }

@@ -15,8 +15,7 @@ import { buildRegistration, writeRegistration } from '../matrix/index.ts';
 import { runClassify } from '../nlp/index.ts';
 import { runExport } from '../crm/index.ts';
 import { listConversations } from '../report/conversations.ts';
-import { renderHtml } from '../report/render-html.ts';
-import { summarize } from '../report/summary.ts';
+import { buildReport } from '../report/index.ts';
 import { runSync } from '../sync/index.ts';
 import { parseDuration } from '../config/index.ts';
 import { conversationsTable, twentyTables } from './output.ts';
@@ -161,15 +160,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 }
 
 function renderReport(rt: Runtime, now: number): string {
-  const list = listConversations(rt.database().sqlite);
-  const summary = summarize(list, {
+  return buildReport(rt.database().sqlite, {
+    format: 'html',
     timezone: rt.config.report.timezone,
-    now,
     unansweredAfterMs: parseDuration(rt.config.twenty.unanswered_after) ?? 4 * 3_600_000,
-  });
-  return renderHtml(summary, list, {
-    generatedAt: new Date(now).toISOString(),
-    since: null,
-    title: 'Support report (demo)',
-  });
+    now,
+  }).body;
 }
