@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { normaliseEmail, normalisePhone, personPayload, recordId, splitName } from './mapping.ts';
+import { followUpReasons, describe, it } from 'node:test';
+import { followUpReasons, normaliseEmail, normalisePhone, personPayload, recordId, splitName } from './mapping.ts';
 
 describe('normalisePhone (as Twenty stores phones)', () => {
   const cases: [string, { number: string; callingCode: string; country: string } | undefined][] = [
@@ -48,5 +48,52 @@ describe('people mapping', () => {
     assert.equal(id, recordId('person', 'tel:+33612345678'));
     assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.notEqual(id, recordId('conversation', 'tel:+33612345678'));
+  });
+
+  it('asks for a follow-up on bad sentiment, an action intent or an unanswered customer, not on a closing thanks', () => {
+    const base = {
+      id: 'c',
+      roomId: '!r:hs',
+      channel: 'whatsapp',
+      customerKey: 'tel:+33612345678',
+      customerName: 'Ana',
+      startedAt: 0,
+      lastMessageAt: 0,
+      messageCount: 3,
+      customerMessageCount: 2,
+      agentMessageCount: 1,
+      firstResponseSeconds: 60,
+      resolutionSeconds: null,
+      status: 'OPEN',
+      agents: [],
+      sentimentLabel: 'neutral',
+      sentimentScore: 0,
+      intentLabel: 'question',
+      intents: ['question', 'complaint'],
+      keywords: [],
+      language: 'en',
+      excerpt: [],
+    };
+    const rules = { negativeThreshold: -0.3, unansweredAfterMs: 4 * 3600_000 };
+    const later = 5 * 3600_000;
+    assert.deepEqual(followUpReasons({ ...base, lastCustomerIntent: 'question' }, later, rules), [
+      'customer waiting for an answer',
+    ]);
+    assert.deepEqual(followUpReasons({ ...base, lastCustomerIntent: 'praise' }, later, rules), []);
+    assert.deepEqual(followUpReasons({ ...base, lastCustomerIntent: 'question' }, 3600_000, rules), []);
+    assert.deepEqual(
+      followUpReasons(
+        {
+          ...base,
+          intentLabel: 'billing',
+          sentimentLabel: 'negative',
+          sentimentScore: -0.8,
+          status: 'WAITING_ON_CUSTOMER',
+        },
+        later,
+        rules,
+      ),
+      ['negative sentiment', 'billing intent'],
+    );
   });
 });

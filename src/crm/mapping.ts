@@ -142,6 +142,8 @@ export interface ConversationInput {
   language: string;
   /** Recent customer message texts, oldest first (only read when excerpts are exported). */
   excerpt: string[];
+  /** Intent of the customer's latest message, when classified (`praise`/`greeting` = a closing word). */
+  lastCustomerIntent?: string | null;
 }
 
 export function matrixLink(roomId: string): string {
@@ -222,9 +224,12 @@ const ACTION_INTENTS = ['complaint', 'cancellation', 'billing'];
 export function followUpReasons(c: ConversationInput, now: number, rules: FollowUpRules): string[] {
   const reasons: string[] = [];
   if (c.sentimentLabel === 'negative' && c.sentimentScore < rules.negativeThreshold) reasons.push('negative sentiment');
-  const intents = new Set([c.intentLabel, ...c.intents]);
-  for (const i of ACTION_INTENTS) if (intents.has(i)) reasons.push(`${i} intent`);
-  if (c.status === 'OPEN' && now - c.lastMessageAt > rules.unansweredAfterMs)
+  // The conversation's own intent, not every intent seen in passing: one irritated line in a conversation
+  // about opening hours does not make it a complaint to follow up.
+  if ((ACTION_INTENTS as readonly string[]).includes(c.intentLabel)) reasons.push(`${c.intentLabel} intent`);
+  // Waiting on staff, unless the customer's last word was only thanks or goodbye.
+  const closing = c.lastCustomerIntent === 'praise' || c.lastCustomerIntent === 'greeting';
+  if (c.status === 'OPEN' && !closing && now - c.lastMessageAt > rules.unansweredAfterMs)
     reasons.push('customer waiting for an answer');
   return reasons;
 }

@@ -57,6 +57,12 @@ export function loadClassifiedConversations(
       .map((r) => r.body as string)
       .reverse();
   };
+  // The intent of the customer's latest message: a closing "thanks!" or "bye" needs no answer.
+  const lastIntentStmt = handle.sqlite.prepare(
+    `select mc.intent_label as intent from history_events e join message_classifications mc on mc.event_id = e.event_id
+      where e.conversation_id = ? and e.sender_role = 'customer' order by e.ts desc limit 1`,
+  );
+  const lastCustomerIntent = (id: string) => (lastIntentStmt.get(id) as { intent: string } | undefined)?.intent ?? null;
   return rows.map(({ c, k, name }) => ({
     id: c.id,
     roomId: c.roomId,
@@ -79,6 +85,7 @@ export function loadClassifiedConversations(
     keywords: parseStringArray(k.keywords),
     language: k.language,
     excerpt: excerptOf(c.id),
+    lastCustomerIntent: lastCustomerIntent(c.id),
   }));
 }
 
