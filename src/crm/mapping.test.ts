@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { followUpReasons, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { followUpReasons, normaliseEmail, normalisePhone, personPayload, recordId, splitName } from './mapping.ts';
 
 describe('normalisePhone (as Twenty stores phones)', () => {
