@@ -2,7 +2,7 @@
 // When the system node is older, installs the npm package node@24 (which carries its headers) into a
 // cache folder outside the repository, once, and uses that. Plain JavaScript: it must run on old nodes.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -35,13 +35,12 @@ export function ensureCachedNode({ quiet = false } = {}) {
     process.stderr.write(
       `matrix-crm-bridge: Node ${process.versions.node} is older than ${MIN_NODE.join('.')}; installing node@24 into ${dir}\n`,
     );
-  execFileSync(
-    'npm',
-    ['install', '--prefix', dir, '--no-save', '--no-audit', '--no-fund', '--allow-scripts=node', 'node@24'],
-    {
-      stdio: quiet ? 'ignore' : ['ignore', 'inherit', 'inherit'],
-    },
-  );
+  // node@24 unpacks its platform binary in a preinstall script: allow exactly that one (npm >= 11 blocks
+  // dependency scripts unless the installing package.json allows them).
+  writeFileSync(join(dir, 'package.json'), '{"private":true,"allowScripts":{"node":true}}\n');
+  execFileSync('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', 'node@24'], {
+    stdio: quiet ? 'ignore' : ['ignore', 'inherit', 'inherit'],
+  });
   if (!existsSync(bin)) throw new Error(`node@24 was installed into ${dir} but ${bin} is missing`);
   return bin;
 }
