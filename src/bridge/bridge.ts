@@ -232,13 +232,12 @@ export class Bridge implements BridgeHost {
   }
 
   hasPortal(room: RemoteRoomId): boolean {
-    return this.store.portalByRemote(room)?.matrixRoomId != null;
+    return Boolean(this.store.portalByRemote(room)?.matrixRoomId);
   }
 
   matrixUserFor(remote: RemoteUserId): MatrixUserId | undefined {
     return this.store.puppets().find((p) => p.remoteUserId === remote && !p.loggedOut)?.matrixUserId as
-      | MatrixUserId
-      | undefined;
+      MatrixUserId | undefined;
   }
 
   puppets(): PuppetRecord[] {

@@ -170,8 +170,7 @@ export class MatrixHandler {
       relayedFor = { userId: sender, displayName: senderName };
     }
     const rel = ev.content['m.relates_to'] as
-      | { rel_type?: string; event_id?: string; key?: string; 'm.in_reply_to'?: { event_id?: string } }
-      | undefined;
+      { rel_type?: string; event_id?: string; key?: string; 'm.in_reply_to'?: { event_id?: string } } | undefined;
     const target = (id: string | undefined) =>
       id ? (c.store.remoteForEvent(id)?.remoteId as RemoteMessageId | undefined) : undefined;
     const base = (body: NeutralMessage): OutgoingMessage => ({

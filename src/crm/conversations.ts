@@ -49,7 +49,10 @@ export async function exportConversations(
   }
   const pending = toWrite.map((w) => w.data);
   if (opts.dryRun || !client) {
-    for (const w of toWrite) w.isNew ? counts.created++ : counts.updated++;
+    for (const w of toWrite) {
+      if (w.isNew) counts.created++;
+      else counts.updated++;
+    }
     return { counts, pending, exported };
   }
   const link = (w: (typeof toWrite)[number], status: LinkRow['status'], error: string | null): LinkRow => ({
@@ -74,7 +77,8 @@ export async function exportConversations(
       done: (items) => {
         opts.save(items.map((i) => link(i.ref, 'ok', null)));
         for (const i of items) {
-          i.ref.isNew ? counts.created++ : counts.updated++;
+          if (i.ref.isNew) counts.created++;
+          else counts.updated++;
           exported.add(i.ref.c.id);
         }
       },

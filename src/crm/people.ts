@@ -136,7 +136,10 @@ export async function resolvePeople(
   }
   const pending = toWrite.map((w) => ({ id: w.id, ...w.c.payload }));
   if (opts.dryRun || !client) {
-    for (const w of toWrite) w.isNew ? counts.created++ : counts.updated++;
+    for (const w of toWrite) {
+      if (w.isNew) counts.created++;
+      else counts.updated++;
+    }
     return { ids, counts, pending };
   }
   await upsertInBatches(
@@ -148,7 +151,10 @@ export async function resolvePeople(
       signal: opts.signal,
       done: (items) => {
         opts.save(items.map((i) => link(i.ref.c, i.ref.id, 'ok')));
-        for (const i of items) i.ref.isNew ? counts.created++ : counts.updated++;
+        for (const i of items) {
+          if (i.ref.isNew) counts.created++;
+          else counts.updated++;
+        }
       },
       failed: (item, error) => {
         opts.save([link(item.ref.c, item.ref.id, 'failed', error.message)]);

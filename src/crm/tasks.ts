@@ -108,7 +108,10 @@ export async function exportTasks(
   }
   const pending = planned.map((p) => p.data);
   if (opts.dryRun || !client || !model) {
-    for (const p of planned) p.isNew ? tasks.created++ : tasks.updated++;
+    for (const p of planned) {
+      if (p.isNew) tasks.created++;
+      else tasks.updated++;
+    }
     return { tasks, targets, pending };
   }
   const link = (
@@ -143,7 +146,8 @@ export async function exportTasks(
       done: (items) => {
         opts.save(items.map((i) => link('task', i.ref.c.id, i.ref.id, i.ref.hash, 'ok', i.ref.state, null)));
         for (const i of items) {
-          i.ref.isNew ? tasks.created++ : tasks.updated++;
+          if (i.ref.isNew) tasks.created++;
+          else tasks.updated++;
           okTasks.set(i.ref.c.id, i.ref.id);
         }
       },

@@ -41,6 +41,7 @@ const RE_QUOTED = /^>.*$/gm;
 const RE_HAS_URL = /https?:|www\./i;
 const RE_HAS_DIGIT = /\d/;
 const RE_HAS_EMOTICON = /[:;=8^<]|xD/;
+// eslint-disable-next-line no-control-regex -- the ASCII range starts at NUL on purpose
 const RE_HAS_NON_ASCII = /[^\x00-\x7f]/;
 const RE_URL = /\b(?:https?:\/\/|www\.)[^\s<>"]+/gi;
 const RE_EMAIL = /\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b/g;
@@ -157,7 +158,7 @@ export function tokenize(normalised: string): Tokens {
       scope = 0;
       continue;
     }
-    const w = /[^\x00-\x7f]/.test(t) ? stripAccents(t) : t;
+    const w = RE_HAS_NON_ASCII.test(t) ? stripAccents(t) : t;
     if (NEGATORS.has(w)) {
       scope = NEGATION_SCOPE;
       words.push(w);

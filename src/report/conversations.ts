@@ -46,13 +46,15 @@ export function listConversations(db: Database.Database, q: ConversationQuery = 
     params.push(q.channel);
   }
   const rows = db
-    .prepare(`select c.*, cu.phone, cu.mxid, cu.name, cc.sentiment_label, cc.sentiment_score, cc.intent_label, cc.intent_confidence,
+    .prepare(
+      `select c.*, cu.phone, cu.mxid, cu.name, cc.sentiment_label, cc.sentiment_score, cc.intent_label, cc.intent_confidence,
         cc.keywords as cc_keywords, cc.language as cc_language
       from conversations c
       left join customers cu on cu.key = c.customer_key
       left join conversation_classifications cc on cc.conversation_id = c.id
       ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
-      order by c.started_at, c.id`)
+      order by c.started_at, c.id`,
+    )
     .all(...params) as Row[];
   return rows.map((r) => {
     const classified = r.sentiment_label !== null && r.sentiment_label !== undefined;

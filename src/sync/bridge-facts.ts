@@ -34,8 +34,10 @@ export function loadBridgeFacts(db: Database.Database): BridgeFacts {
   );
   const linkedUsers = new Set<string>();
   for (const r of db
-    .prepare(`select p.matrix_user_id, g.user_id as ghost from puppets p
-      left join ghosts g on g.network = p.network and g.remote_user_id = p.remote_user_id where p.logged_out is null`)
+    .prepare(
+      `select p.matrix_user_id, g.user_id as ghost from puppets p
+      left join ghosts g on g.network = p.network and g.remote_user_id = p.remote_user_id where p.logged_out is null`,
+    )
     .all() as Row[]) {
     linkedUsers.add(r.matrix_user_id as string);
     if (r.ghost) linkedUsers.add(r.ghost);

@@ -37,8 +37,7 @@ export function recomputeConversations(
 ): ConversationCounts {
   return db.transaction(() => {
     const room = stmt(db, 'select channel, customer_key from history_rooms where room_id = ?').get(roomId) as
-      | Row
-      | undefined;
+      Row | undefined;
     const counts: ConversationCounts = { created: 0, updated: 0, deleted: 0 };
     if (!room) return counts;
     const customerOf = new Map<string, string | null>();

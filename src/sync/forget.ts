@@ -45,8 +45,10 @@ export function forgetCustomerHistory(db: Database.Database, key: string): Forge
     }[];
     for (const s of senders) {
       out.events += db
-        .prepare(`update history_events set body = null, formatted_body = null, original_body = null, original_formatted_body = null
-          where room_id = ? and sender = ?`)
+        .prepare(
+          `update history_events set body = null, formatted_body = null, original_body = null, original_formatted_body = null
+          where room_id = ? and sender = ?`,
+        )
         .run(s.room_id, s.user_id).changes;
       db.prepare('update history_edits set body = null, formatted_body = null where room_id = ? and sender = ?').run(
         s.room_id,

@@ -8,8 +8,10 @@ import type Database from 'better-sqlite3';
 export function applyRetention(db: Database.Database, cutoff: number): number {
   return db.transaction(() => {
     const a = db
-      .prepare(`update history_events set body = null, formatted_body = null, original_body = null, original_formatted_body = null
-        where ts < ? and (body is not null or formatted_body is not null or original_body is not null)`)
+      .prepare(
+        `update history_events set body = null, formatted_body = null, original_body = null, original_formatted_body = null
+        where ts < ? and (body is not null or formatted_body is not null or original_body is not null)`,
+      )
       .run(cutoff).changes;
     const b = db
       .prepare(

@@ -57,9 +57,7 @@ export function buildRoleRules(
 
 /** What a WhatsApp ghost MXID says about the remote user: phone digits, LID digits, or neither. */
 export type GhostId =
-  | { kind: 'phone'; digits: string }
-  | { kind: 'lid'; digits: string }
-  | { kind: 'other'; remote: string };
+  { kind: 'phone'; digits: string } | { kind: 'lid'; digits: string } | { kind: 'other'; remote: string };
 
 /** Parses a WhatsApp ghost MXID, or returns undefined when it is not one. LID digits are never a phone. */
 export function whatsappGhostId(rules: RoleRules, mxid: string): GhostId | undefined {

@@ -50,8 +50,7 @@ export interface RoomSyncDeps {
 }
 
 export type RoomOutcome =
-  | { status: 'skipped'; channel: Channel }
-  | { status: 'read'; channel: Channel; info: RoomInfo };
+  { status: 'skipped'; channel: Channel } | { status: 'read'; channel: Channel; info: RoomInfo };
 
 /** Reads the room's new events into the writer's queue (written in batches; call `writer.flush()` after). */
 export async function walkRoom(d: RoomSyncDeps, roomId: string): Promise<RoomOutcome> {

@@ -105,7 +105,9 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
       sleep: opts.sleep ?? realSleep,
     });
     try {
-      let { nextBatch, invites } = await reader.anchor();
+      const anchor = await reader.anchor();
+      let nextBatch = anchor.nextBatch;
+      const invites = anchor.invites;
       if (config.sync.auto_join && invites.length > 0) {
         for (const roomId of invites) {
           try {

@@ -155,8 +155,7 @@ export class HistoryStore {
 
   cursor(roomId: string, account: string): CursorState | undefined {
     const r = stmt(this.#db, 'select * from sync_cursors where room_id = ? and account = ?').get(roomId, account) as
-      | Row
-      | undefined;
+      Row | undefined;
     if (!r) return undefined;
     return {
       backwardToken: (r.backward_token as string | null) ?? null,

@@ -82,8 +82,10 @@ export async function measure(
           if (e.type !== 'm.room.message' && e.type !== 'm.room.member') continue;
           // One statement per row, autocommit, prepared every time: the baseline being measured.
           db.sqlite
-            .prepare(`insert or ignore into history_events (event_id, room_id, sender, sender_role, type, msgtype, body, ts)
-              values (?, ?, ?, ?, ?, ?, ?, ?)`)
+            .prepare(
+              `insert or ignore into history_events (event_id, room_id, sender, sender_role, type, msgtype, body, ts)
+              values (?, ?, ?, ?, ?, ?, ?, ?)`,
+            )
             .run(
               e.event_id,
               roomId,

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { CommandIo } from '../../src/cli/command.ts';
 import { runClassify } from '../../src/nlp/index.ts';
 import { runExport } from '../../src/crm/index.ts';
-import { type DemoResult, runDemo } from '../../src/demo/run.ts';
+import { type DemoResult, runDemo } from '../../src/cli/demo/run.ts';
 import { runSync } from '../../src/sync/index.ts';
 import type { FakeTwenty } from '../../src/testing/fake-twenty/index.ts';
 

@@ -77,8 +77,10 @@ describe('sync: conversations table, revisions, report rows and forgetting', () 
     await runSync(h.ctx(h.config({ sync: { rooms: { include: [room.id] } } })), { env: h.env, sleep: noSleep });
     const id = (h.db.sqlite.prepare('select id from conversations where room_id = ?').get(room.id) as Row).id as string;
     h.db.sqlite
-      .prepare(`insert into conversation_classifications (conversation_id, model_version, conversation_revision, sentiment_label, sentiment_score,
-        intent_label, intent_confidence, intents, keywords, language, classified_at) values (?, 'v1', 1, 'negative', -0.6, 'refund', 0.8, '["refund"]', '["refund"]', 'en', 0)`)
+      .prepare(
+        `insert into conversation_classifications (conversation_id, model_version, conversation_revision, sentiment_label, sentiment_score,
+        intent_label, intent_confidence, intents, keywords, language, classified_at) values (?, 'v1', 1, 'negative', -0.6, 'refund', 0.8, '["refund"]', '["refund"]', 'en', 0)`,
+      )
       .run(id);
     const report = conversationReport(h.db.sqlite, { channel: 'matrix', since: h.clock.now - 2 * HOUR }, h.clock.now);
     const c = report.conversations.find((x) => x.id === id)!;
@@ -99,8 +101,10 @@ describe('sync: conversations table, revisions, report rows and forgetting', () 
     assert.equal(out.rooms, 1);
     assert.equal(out.conversationIds.length, 1);
     const left = h.db.sqlite
-      .prepare(`select (select count(*) from history_events where room_id = @room) e, (select count(*) from customers where key = @key) c,
-        (select count(*) from history_memberships where room_id = @room) m, (select count(*) from sync_cursors where room_id = @room) k`)
+      .prepare(
+        `select (select count(*) from history_events where room_id = @room) e, (select count(*) from customers where key = @key) c,
+        (select count(*) from history_memberships where room_id = @room) m, (select count(*) from sync_cursors where room_id = @room) k`,
+      )
       .get({ room: room.id, key: `mxid:${cust}` }) as Row;
     assert.deepEqual(left, { e: 0, c: 0, m: 0, k: 1 });
     const again = await runSync(h.ctx(config), { env: h.env, sleep: noSleep });

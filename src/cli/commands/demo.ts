@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { runDemo } from '../../demo/run.ts';
+import { runDemo } from '../demo/run.ts';
 import { type Command, EXIT } from '../command.ts';
 
 export const demoCommand: Command = {
@@ -7,7 +7,7 @@ export const demoCommand: Command = {
   summary: 'the whole product on embedded simulators: bridge, sync, classify, export, HTML report',
   usage: 'demo [--keep] [--dir DIR]',
   description: `
-Starts a simulated homeserver, Wazo and Twenty on 127.0.0.1, plays a scripted day of support (src/demo/
+Starts a simulated homeserver, Wazo and Twenty on 127.0.0.1, plays a scripted day of support (src/cli/demo/
 scenario.yaml: WhatsApp through a simulated mautrix-whatsapp, Wazo through the real bridge in both
 directions), then runs sync, classify and export once each and prints the conversations, what is now in
 Twenty, and the path of the HTML report. Needs no server and no configuration; the scenario is backdated to

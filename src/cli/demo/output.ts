@@ -1,7 +1,7 @@
 /** What the demo prints: the classified conversations, what landed in Twenty, and where the report is. */
-import type { ReportConversation } from '../report/summary.ts';
-import { customerLabel, formatDuration } from '../report/summary.ts';
-import type { FakeTwenty } from '../testing/fake-twenty/index.ts';
+import type { ReportConversation } from '../../report/summary.ts';
+import { customerLabel, formatDuration } from '../../report/summary.ts';
+import type { FakeTwenty } from '../../testing/fake-twenty/index.ts';
 
 const CHANNEL = { whatsapp: 'WhatsApp', wazo: 'Wazo', matrix: 'Matrix' } as const;
 

@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { FakeHomeserver } from '../testing/fake-homeserver/index.ts';
-import { FakeTwenty } from '../testing/fake-twenty/index.ts';
-import { FakeWazo, type FakeUser } from '../testing/fake-wazo/index.ts';
+import { FakeHomeserver } from '../../testing/fake-homeserver/index.ts';
+import { FakeTwenty } from '../../testing/fake-twenty/index.ts';
+import { FakeWazo, type FakeUser } from '../../testing/fake-wazo/index.ts';
 import type { Scenario } from './scenario.ts';
 
 export const DOMAIN = 'localhost';

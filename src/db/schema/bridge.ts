@@ -84,7 +84,11 @@ export const outbox = sqliteTable(
     createdAt: integer('created_at').notNull(),
     doneAt: integer('done_at'),
   },
-  (t) => [index('outbox_pending').on(t.queueKey, t.id).where(sql`state = 'pending'`)],
+  (t) => [
+    index('outbox_pending')
+      .on(t.queueKey, t.id)
+      .where(sql`state = 'pending'`),
+  ],
 );
 
 /** Appservice transactions already accepted, keyed by (sha256 of the hs_token, txnId). */

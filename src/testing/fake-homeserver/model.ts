@@ -195,8 +195,7 @@ export class HomeserverModel {
 
   powerLevel(room: FakeRoom, userId: string): number {
     const pl = this.stateContent(room, 'm.room.power_levels') as
-      | { users?: Record<string, number>; users_default?: number }
-      | undefined;
+      { users?: Record<string, number>; users_default?: number } | undefined;
     return pl?.users?.[userId] ?? pl?.users_default ?? 0;
   }
 

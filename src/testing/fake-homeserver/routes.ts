@@ -73,8 +73,7 @@ export function coreRoutes(
       });
     }
     for (const s of (body.initial_state as
-      | { type: string; state_key?: string; content: Record<string, unknown> }[]
-      | undefined) ?? []) {
+      { type: string; state_key?: string; content: Record<string, unknown> }[] | undefined) ?? []) {
       model.append(room, { type: s.type, sender: caller.userId, stateKey: s.state_key ?? '', content: s.content });
     }
     if (typeof body.name === 'string')

@@ -136,9 +136,8 @@ export class MatrixSpec {
     const abs = join(SPEC_ROOT, file);
     const doc = this.#read(abs) as JsonObject;
     const servers = (doc.servers as JsonObject[] | undefined) ?? [];
-    const basePath = ((servers[0]?.variables as JsonObject | undefined)?.basePath as JsonObject | undefined)?.default as
-      | string
-      | undefined;
+    const basePath = ((servers[0]?.variables as JsonObject | undefined)?.basePath as JsonObject | undefined)
+      ?.default as string | undefined;
     const prefix = basePath ?? '';
     for (const [p, item] of Object.entries(doc.paths as JsonObject)) {
       for (const [method, raw] of Object.entries(item as JsonObject)) {
