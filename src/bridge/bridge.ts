@@ -11,7 +11,7 @@ import { Counter, getOrCreate, type Registry } from '../metrics.ts';
 import { abortableSleep, IntentFactory, type MatrixApi, realSleep, txnIdFor } from '../matrix/index.ts';
 import { BridgeBot } from './bot.ts';
 import type { BridgeHost, NetworkConnector, PuppetClient, PuppetRecord, RemoteEvent } from './connector.ts';
-import type { BridgeOptions, CoreContext } from './context.ts';
+import { type BridgeOptions, type CoreContext, DOUBLE_PUPPET_KEY, DOUBLE_PUPPET_SOURCE } from './context.ts';
 import { MatrixHandler, parseMatrixEvent } from './from-matrix.ts';
 import type { MatrixUserId, RemoteMessageId, RemoteRoomId, RemoteUserId } from './ids.ts';
 import { Outbox } from './outbox.ts';
@@ -23,6 +23,8 @@ export interface BridgeDeps {
   database: DatabaseHandle;
   api: MatrixApi;
   connector?: NetworkConnector;
+  /** The double-puppeting registration's client (`[bridge.double_puppet]`), acting as real users. */
+  doublePuppetApi?: MatrixApi;
   options: BridgeOptions;
   log: Logger;
   metrics: Registry;
@@ -65,6 +67,7 @@ export class Bridge implements BridgeHost {
       opts: o,
       store: this.store,
       intents: this.intents,
+      doublePuppet: d.doublePuppetApi ? new IntentFactory(d.doublePuppetApi) : undefined,
       connector: d.connector,
       log: this.log,
       now,
@@ -173,6 +176,8 @@ export class Bridge implements BridgeHost {
           continue;
         }
         if (this.#ctx.isOurs(ev.sender)) continue; // echo suppression: our own events are never stored
+        // …nor those we sent as a real user (double puppeting).
+        if (ev.content?.[DOUBLE_PUPPET_KEY] === DOUBLE_PUPPET_SOURCE) continue;
         if (store.outboxInsert('matrix', ev.room_id, `m:${ev.event_id}`, JSON.stringify(ev), now)) {
           rooms.add(ev.room_id);
           accepted++;

@@ -27,10 +27,22 @@ export interface BridgeOptions {
   botDisplayName?: string;
 }
 
+/**
+ * Content key on events the bridge sends as a real Matrix user (double puppeting), as mautrix bridges do
+ * with `fi.mau.double_puppet_source`: such events coming back in a transaction are ours, never bridged again.
+ */
+export const DOUBLE_PUPPET_KEY = 'fi.mau.double_puppet_source';
+export const DOUBLE_PUPPET_SOURCE = 'matrix-crm-bridge';
+
 export interface CoreContext {
   readonly opts: BridgeOptions;
   readonly store: BridgeStore;
   readonly intents: IntentFactory;
+  /**
+   * Intents for real Matrix users through the second, non-exclusive double-puppeting registration
+   * (`[bridge.double_puppet]`); undefined when double puppeting is off.
+   */
+  readonly doublePuppet: IntentFactory | undefined;
   readonly connector: NetworkConnector | undefined;
   readonly log: Logger;
   readonly now: () => number;

@@ -4,6 +4,7 @@
  * when it changed, and making sure a ghost is in a room before it speaks.
  */
 import type { GhostInfo, RoomInfo } from './connector.ts';
+import type { IntentFactory } from '../matrix/index.ts';
 import type { CoreContext } from './context.ts';
 import type { MatrixUserId, PortalKey, RemoteUserId } from './ids.ts';
 import type { GhostRow, PortalRow } from './store.ts';
@@ -171,12 +172,12 @@ export class PortalManager {
   }
 
   /** Makes `userId` a joined member: the bot invites (already-joined is fine), then the user joins. */
-  async ensureJoined(roomId: string, userId: string, invited = false): Promise<void> {
+  async ensureJoined(roomId: string, userId: string, invited = false, via?: IntentFactory): Promise<void> {
     const k = `${roomId}|${userId}`;
     if (this.#joined.has(k)) return;
     const c = this.#c;
     if (!invited) await c.intents.bot.invite(roomId, userId);
-    await c.intents.intent(userId).join(roomId);
+    await (via ?? c.intents).intent(userId).join(roomId);
     this.#joined.add(k);
   }
 

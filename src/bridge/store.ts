@@ -90,6 +90,7 @@ export class BridgeStore {
         'insert into ghosts (remote_user_id, network, user_id, display_name, avatar_mxc, email, phone, registered, updated_at) values (?, ?, ?, ?, ?, ?, ?, 1, ?) on conflict (remote_user_id) do update set display_name = excluded.display_name, avatar_mxc = excluded.avatar_mxc, email = excluded.email, phone = excluded.phone, updated_at = excluded.updated_at',
       ),
       puppetGet: p('select * from puppets where matrix_user_id = ?'),
+      puppetByRemote: p('select * from puppets where remote_user_id = ? and logged_out is null'),
       puppetAll: p('select * from puppets'),
       puppetUpsert: p(
         'insert into puppets (matrix_user_id, network, remote_user_id, remote_name, credentials, logged_out, created_at) values (?, ?, ?, ?, ?, null, ?) on conflict (matrix_user_id) do update set remote_user_id = excluded.remote_user_id, remote_name = excluded.remote_name, credentials = excluded.credentials, logged_out = null',
@@ -230,6 +231,10 @@ export class BridgeStore {
   // -- puppets
   puppet(matrixUserId: string): PuppetRow | undefined {
     return toPuppet(this.#s.puppetGet.get(matrixUserId) as Row | undefined);
+  }
+  /** The logged-in Matrix user linked to a remote user, if any (double puppeting). */
+  puppetByRemote(remoteUserId: string): PuppetRow | undefined {
+    return toPuppet(this.#s.puppetByRemote.get(remoteUserId) as Row | undefined);
   }
   puppets(): PuppetRow[] {
     return (this.#s.puppetAll.all() as Row[]).map((r) => toPuppet(r)!);

@@ -4,9 +4,9 @@
  * id (a retry after a crash collapses on the homeserver), and write the mapping.
  */
 import { RemoteApiError } from '../errors.ts';
-import { txnIdFor } from '../matrix/index.ts';
+import { type Intent, txnIdFor } from '../matrix/index.ts';
 import type { NeutralMessage, RemoteEvent } from './connector.ts';
-import type { CoreContext } from './context.ts';
+import { type CoreContext, DOUBLE_PUPPET_KEY, DOUBLE_PUPPET_SOURCE } from './context.ts';
 import type { PortalManager } from './portals.ts';
 
 /** Outbox payload form of a RemoteEvent (dates as ISO strings, bytes as base64). */
@@ -63,9 +63,19 @@ export async function handleRemoteEvent(c: CoreContext, portals: PortalManager, 
   const portal = await portals.ensurePortal(ev.portal);
   if (portal.broken || !portal.matrixRoomId) return;
   const roomId = portal.matrixRoomId;
-  const ghost = await portals.ensureGhost(ev.sender.id);
-  await portals.ensureJoined(roomId, ghost.userId);
-  const intent = c.intents.intent(ghost.userId);
+  // Double puppeting: a remote user linked to a Matrix account speaks as that account, not as a ghost.
+  const linked = c.doublePuppet ? c.store.puppetByRemote(ev.sender.id) : undefined;
+  let senderId: string;
+  let intent: Intent;
+  if (linked && c.doublePuppet) {
+    senderId = linked.matrixUserId;
+    intent = c.doublePuppet.intent(senderId);
+    await portals.ensureJoined(roomId, senderId, false, c.doublePuppet);
+  } else {
+    senderId = (await portals.ensureGhost(ev.sender.id)).userId;
+    await portals.ensureJoined(roomId, senderId);
+    intent = c.intents.intent(senderId);
+  }
   const body: NeutralMessage = { ...ev.body };
   if (body.media?.bytes && !body.media.mxc) {
     body.media = {
@@ -79,6 +89,7 @@ export async function handleRemoteEvent(c: CoreContext, portals: PortalManager, 
   }
   const reply = body.replyTo ? c.store.eventForRemote(body.replyTo)?.eventId : undefined;
   const content = neutralToMatrix(body, reply);
+  if (linked) content[DOUBLE_PUPPET_KEY] = DOUBLE_PUPPET_SOURCE;
   const txnId = txnIdFor(`${c.connector.network}:${ev.remoteId}`);
   let eventId: string;
   try {
@@ -92,8 +103,8 @@ export async function handleRemoteEvent(c: CoreContext, portals: PortalManager, 
   } catch (err) {
     // A 403 "not in room" means our membership cache is stale (someone kicked the ghost): rejoin once.
     if (err instanceof RemoteApiError && err.remoteStatus === 403) {
-      portals.forgetJoined(roomId, ghost.userId);
-      await portals.ensureJoined(roomId, ghost.userId);
+      portals.forgetJoined(roomId, senderId);
+      await portals.ensureJoined(roomId, senderId, false, linked ? c.doublePuppet : undefined);
       eventId = await intent.sendEvent(
         roomId,
         'm.room.message',

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { Bridge, type NetworkConnector } from '../bridge/index.ts';
 import { createAppserviceApp } from '../http/appservice.ts';
+import { ConfigError } from '../errors.ts';
 import { registerSecret } from '../log.ts';
 import { abortableSleep, MatrixApi, readRegistration, realSleep, watchHomeserver } from '../matrix/index.ts';
 import type { Runtime } from './runtime.ts';
@@ -32,9 +33,27 @@ export function appserviceService(rt: Runtime, connector?: NetworkConnector): Se
     asToken: reg.as_token,
     botUserId: `@${reg.sender_localpart}:${domain}`,
   });
+  const dp = cfg.bridge.double_puppet;
+  let doublePuppetApi: MatrixApi | undefined;
+  if (dp.enabled) {
+    if (!dp.registration) {
+      throw new ConfigError(
+        'bridge.double_puppet.registration',
+        '[bridge.double_puppet] enabled = true needs registration = "<path>": write one with `generate-registration --double-puppet`',
+      );
+    }
+    const dpReg = readRegistration(resolve(dp.registration));
+    registerSecret(dpReg.as_token);
+    doublePuppetApi = new MatrixApi({
+      baseUrl: cfg.homeserver.url,
+      asToken: dpReg.as_token,
+      botUserId: `@${dpReg.sender_localpart}:${domain}`,
+    });
+  }
   const bridge = new Bridge({
     database: rt.database(),
     api,
+    doublePuppetApi,
     connector,
     log: rt.log,
     metrics: rt.metrics,

@@ -98,8 +98,14 @@ export const bridgeSection = z
       .describe('MXID, domain or "*" → relay | user | admin'),
     double_puppet: z
       .strictObject({
-        enabled: z.boolean().default(false),
-        registration: z.string().default('').describe('path of the second, non-exclusive registration for real users'),
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe('post a linked Wazo user’s messages as their real Matrix account (mautrix-style double puppeting)'),
+        registration: z
+          .string()
+          .default('')
+          .describe('path of the second, non-exclusive registration (generate-registration --double-puppet)'),
       })
       .prefault({}),
     media: z.boolean().default(false),

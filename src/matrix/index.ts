@@ -11,6 +11,7 @@ export {
 } from './api.ts';
 export { type CreateRoomRequest, GhostRegistrar, Intent, IntentFactory, txnIdFor } from './intent.ts';
 export {
+  buildDoublePuppetRegistration,
   buildRegistration,
   escapeRegex,
   newToken,

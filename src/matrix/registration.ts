@@ -41,6 +41,27 @@ export interface RegistrationSettings {
   protocol?: string;
 }
 
+/**
+ * The second registration used for double puppeting (as mautrix bridges do): no URL (the homeserver pushes
+ * nothing to it), a non-exclusive namespace over every local user, so that its as_token can act as the real
+ * Matrix users who linked their remote account. Install it on the homeserver next to the main one.
+ */
+export function buildDoublePuppetRegistration(
+  s: { id: string; domain: string },
+  previous?: Registration,
+): Registration {
+  return {
+    id: `${s.id}-double-puppet`,
+    url: null,
+    as_token: previous?.as_token ?? newToken(),
+    hs_token: previous?.hs_token ?? newToken(),
+    // Random, like mautrix's: nobody logs in as it; kept when the file is regenerated.
+    sender_localpart: previous?.sender_localpart ?? `double-puppet-${newToken().slice(0, 16)}`,
+    namespaces: { users: [{ regex: `^@.*:${escapeRegex(s.domain)}$`, exclusive: false }], aliases: [], rooms: [] },
+    rate_limited: false,
+  };
+}
+
 /** Escapes a string for use inside a POSIX/JS regular expression. */
 export function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -69,4 +69,21 @@ describe('generate-registration', () => {
     assert.equal(r.code, 2);
     assert.match(r.err, /generate-registration/);
   });
+
+  it('writes the double-puppeting registration: no URL, non-exclusive namespace over local users, tokens kept', async () => {
+    const dp = join(dir, 'double-puppet.yaml');
+    const r = await cli(['generate-registration', '--double-puppet', '-o', dp, '--config', config]);
+    assert.equal(r.code, 0, r.err);
+    const reg = readRegistration(dp);
+    assert.equal(reg.id, 'wazo-double-puppet');
+    assert.equal(reg.url, null);
+    assert.deepEqual(reg.namespaces.users, [{ regex: '^@.*:example\\.org$', exclusive: false }]);
+    assert.match(reg.as_token, /^[0-9a-f]{64}$/);
+    const again = await cli(['generate-registration', '--double-puppet', '-o', dp, '--config', config]);
+    assert.equal(again.code, 0);
+    assert.equal(readRegistration(dp).as_token, reg.as_token);
+    const none = await cli(['generate-registration', '--double-puppet', '--config', config]);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /needs -o FILE or \[bridge\.double_puppet\] registration/);
+  });
 });

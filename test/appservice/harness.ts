@@ -60,6 +60,8 @@ export async function startBridge(
     dbUrl?: string;
     options?: Partial<BridgeOptions>;
     sleep?: (ms: number) => Promise<void>;
+    /** as_token of a double-puppeting registration loaded on the homeserver. */
+    doublePuppetToken?: string;
   } = {},
 ): Promise<BridgeUnderTest> {
   const log = silentLogger;
@@ -74,6 +76,14 @@ export async function startBridge(
   const bridge = new Bridge({
     database,
     api,
+    doublePuppetApi: opts.doublePuppetToken
+      ? new MatrixApi({
+          baseUrl: hs.url,
+          asToken: opts.doublePuppetToken,
+          botUserId: `@dp-sender:${DOMAIN}`,
+          sleep: opts.sleep ?? immediate,
+        })
+      : undefined,
     connector: opts.connector,
     log,
     metrics,
