@@ -148,4 +148,27 @@ describe('runClassify', () => {
     assert.ok(!messageRows(db).some((r) => r.eventId === id));
     db.close();
   });
+
+  it('ranks conversation keywords against the stored corpus once it is large enough', async () => {
+    const db = openDatabase('sqlite::memory:');
+    // "fibrelink" is in every conversation: frequent in this corpus, however rare in the training data.
+    for (let i = 0; i < 40; i++) {
+      const id = `!room:hs#c${String(i).padStart(2, '0')}`;
+      conversation(db, id);
+      event(db, {
+        conversationId: id,
+        body:
+          i === 0 ? 'fibrelink fibrelink charged me twice on the invoice refund' : 'fibrelink fibrelink modem is slow',
+      });
+    }
+    await runClassify(context(db, 100), { reclassify: false, models: baseModels });
+    const target = conversationRows(db).find((r) => r.conversationId === '!room:hs#c00')!;
+    const keywords = JSON.parse(target.keywords) as string[];
+    assert.ok(keywords.includes('fibrelink'));
+    assert.ok(keywords.indexOf('invoice') < keywords.indexOf('fibrelink'), keywords.join(', '));
+    assert.ok(keywords.indexOf('refund') < keywords.indexOf('fibrelink'), keywords.join(', '));
+    const docs = db.sqlite.prepare('SELECT COUNT(*) AS n FROM conversation_terms').get() as { n: number };
+    assert.equal(docs.n, 40);
+    db.close();
+  });
 });

@@ -101,6 +101,11 @@ CREATE TABLE `conversation_classifications` (
 );
 --> statement-breakpoint
 CREATE INDEX `conversation_classifications_version` ON `conversation_classifications` (`model_version`);--> statement-breakpoint
+CREATE TABLE `conversation_terms` (
+	`conversation_id` text PRIMARY KEY NOT NULL,
+	`stems` text NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `message_classifications` (
 	`event_id` text PRIMARY KEY NOT NULL,
 	`model_version` text NOT NULL,

@@ -9,14 +9,20 @@ import { loadModelSet, type ModelSet, resolveModelDir } from './model-files.ts';
 import { Pipeline } from './pipeline.ts';
 import {
   conversationMessages,
+  corpusDocumentFrequencies,
+  deleteOrphanConversationTerms,
   deleteOrphanMessageClassifications,
   type MessageCursor,
   pendingConversations,
   pendingMessages,
   roomLanguages,
   upsertConversationClassification,
+  upsertConversationTerms,
   upsertMessageClassification,
 } from './store.ts';
+
+/** Conversations needed before keywords are ranked against the stored corpus rather than the training data. */
+export const MIN_CORPUS = 30;
 
 export interface ClassifyOptions {
   /** Classify everything again, whatever is stored. */
@@ -71,6 +77,44 @@ export async function runClassify(ctx: StageContext, opts: ClassifyOptions): Pro
     log.debug({ batch: counts.batches, messages: batch.length }, 'message batch classified');
   }
 
+  // Keywords are TF-IDF against the whole stored corpus (one document per conversation): first bring the
+  // documents of the pending conversations up to date, then rank every pending conversation's terms.
+  const analysed = new Map<string, AggregateMessage[]>();
+  const analyse = (id: string, roomId: string): AggregateMessage[] =>
+    conversationMessages(h, id, version).map((m) => {
+      // Re-analysed for its terms; a message added since the message pass also gets its labels from here.
+      const fresh = pipeline.classify(m.body, { roomLanguage: m.language ?? roomLang.get(roomId) });
+      return {
+        role: m.senderRole,
+        language: m.language ?? fresh.language ?? 'en',
+        sentimentScore: m.sentimentScore ?? fresh.sentiment.score ?? 0,
+        intentLabel: m.intentLabel ?? fresh.intent.label ?? 'other',
+        intentConfidence: m.intentConfidence ?? fresh.intent.confidence ?? 0,
+        terms: fresh.terms,
+      };
+    });
+  let docAfter = '';
+  while (!ctx.signal.aborted) {
+    const batch = pendingConversations(h, version, docAfter, cfg.batch_size, opts.reclassify);
+    if (batch.length === 0) break;
+    transaction(h, () => {
+      for (const c of batch) {
+        const msgs = analyse(c.id, c.roomId);
+        // Kept for the scoring pass below when small enough; recomputed otherwise (bounded memory).
+        if (analysed.size < 5000) analysed.set(c.id, msgs);
+        upsertConversationTerms(h, c.id, [...new Set(msgs.flatMap((m) => m.terms.map(([stem]) => stem)))]);
+      }
+    });
+    docAfter = (batch[batch.length - 1] as (typeof batch)[number]).id;
+  }
+  transaction(h, () => deleteOrphanConversationTerms(h));
+  const corpus = corpusDocumentFrequencies(h);
+  // A handful of conversations is no corpus: until there are MIN_CORPUS, the training data's frequencies rank.
+  const idf =
+    corpus.n >= MIN_CORPUS
+      ? (stem: string) => Math.log((1 + corpus.n) / (1 + (corpus.df.get(stem) ?? 0))) + 1
+      : (stem: string) => pipeline.idf(stem);
+
   let afterId = '';
   while (!ctx.signal.aborted) {
     const batch = pendingConversations(h, version, afterId, cfg.batch_size, opts.reclassify);
@@ -78,24 +122,8 @@ export async function runClassify(ctx: StageContext, opts: ClassifyOptions): Pro
     const now = ctx.now();
     transaction(h, () => {
       for (const c of batch) {
-        const msgs: AggregateMessage[] = conversationMessages(h, c.id, version).map((m) => {
-          // Re-analysed for its terms; a message added since the message pass also gets its labels from here.
-          const fresh = pipeline.classify(m.body, { roomLanguage: m.language ?? roomLang.get(c.roomId) });
-          const terms = fresh.terms;
-          return {
-            role: m.senderRole,
-            language: m.language ?? fresh.language ?? 'en',
-            sentimentScore: m.sentimentScore ?? fresh.sentiment.score ?? 0,
-            intentLabel: m.intentLabel ?? fresh.intent.label ?? 'other',
-            intentConfidence: m.intentConfidence ?? fresh.intent.confidence ?? 0,
-            terms,
-          };
-        });
-        const a = aggregateConversation(
-          msgs,
-          (s) => pipeline.idf(s),
-          roomLang.get(c.roomId) ?? cfg.languages[0] ?? 'en',
-        );
+        const msgs = analysed.get(c.id) ?? analyse(c.id, c.roomId);
+        const a = aggregateConversation(msgs, idf, roomLang.get(c.roomId) ?? cfg.languages[0] ?? 'en');
         upsertConversationClassification(h, {
           conversationId: c.id,
           modelVersion: version,

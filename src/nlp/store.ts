@@ -78,6 +78,7 @@ export function forgetOrphanClassifications(h: DatabaseHandle): Record<string, n
   return h.sqlite.transaction(() => ({
     message_classifications: deleteOrphanMessageClassifications(h),
     conversation_classifications: deleteOrphanConversationClassifications(h),
+    conversation_terms: deleteOrphanConversationTerms(h),
   }))();
 }
 
@@ -179,4 +180,32 @@ export function classificationCounts(h: DatabaseHandle): { messages: number; con
   const m = h.db.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM message_classifications`);
   const c = h.db.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM conversation_classifications`);
   return { messages: m.n, conversations: c.n };
+}
+
+/** Replaces the stem set of a conversation (its document in the keyword corpus). */
+export function upsertConversationTerms(h: DatabaseHandle, conversationId: string, stems: readonly string[]): void {
+  h.sqlite
+    .prepare(
+      `INSERT INTO conversation_terms (conversation_id, stems) VALUES (?, ?)
+       ON CONFLICT (conversation_id) DO UPDATE SET stems = excluded.stems`,
+    )
+    .run(conversationId, JSON.stringify(stems));
+}
+
+/** Drops the documents of conversations that no longer exist. */
+export function deleteOrphanConversationTerms(h: DatabaseHandle): number {
+  return h.sqlite
+    .prepare('DELETE FROM conversation_terms WHERE conversation_id NOT IN (SELECT id FROM conversations)')
+    .run().changes;
+}
+
+/** Document frequency of every stem over the stored conversations, and their number. */
+export function corpusDocumentFrequencies(h: DatabaseHandle): { n: number; df: Map<string, number> } {
+  const df = new Map<string, number>();
+  let n = 0;
+  for (const row of h.sqlite.prepare('SELECT stems FROM conversation_terms').iterate() as Iterable<{ stems: string }>) {
+    n++;
+    for (const s of JSON.parse(row.stems) as string[]) df.set(s, (df.get(s) ?? 0) + 1);
+  }
+  return { n, df };
 }

@@ -53,3 +53,13 @@ export const conversationClassifications = sqliteTable(
   },
   (t) => [index('conversation_classifications_version').on(t.modelVersion)],
 );
+
+/**
+ * The stems of each conversation (its "document" for keyword TF-IDF): the document frequencies of the whole
+ * stored corpus are computed from here, so keywords are ranked against the customer's own history.
+ */
+export const conversationTerms = sqliteTable('conversation_terms', {
+  conversationId: text('conversation_id').primaryKey(),
+  /** JSON array of distinct stems. */
+  stems: text('stems').notNull(),
+});
