@@ -56,6 +56,9 @@ export function openDatabase(url: string, opts: OpenOptions = {}): DatabaseHandl
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
+  // A larger page cache and memory-mapped reads: the bridge's hot lookups (outbox, message map) stay in memory.
+  sqlite.pragma('cache_size = -65536');
+  if (path !== ':memory:') sqlite.pragma('mmap_size = 268435456');
   const db = drizzle(sqlite, { schema });
   if (opts.migrate ?? true) applyMigrations(db);
   let closed = false;

@@ -4,9 +4,10 @@
  * mode). The fake Wazo fans out one copy per participant (2 per message), as chatd does. Reports messages/s,
  * p50/p99 bridge-added latency (first copy entering the connector → the homeserver storing the ghost's message,
  * minus time held in the reorder window; also the connector's share: until the core has durably queued it),
- * and peak RSS. Everything (fakes included) runs in this one process, on one core.
+ * and peak RSS. The fakes run in a worker thread (relay-fakes.ts), so the measured thread holds only the
+ * bridge, on one core; peak RSS is the whole process, fakes included.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,8 +20,7 @@ import { createAppserviceApp } from '../../src/http/appservice.ts';
 import { silentLogger } from '../../src/log.ts';
 import { MatrixApi } from '../../src/matrix/index.ts';
 import { createMetricsRegistry } from '../../src/metrics.ts';
-import { FakeHomeserver } from '../../src/testing/fake-homeserver/index.ts';
-import { type FakeMessage, type FakeRoom, FakeWazo } from '../../src/testing/fake-wazo/index.ts';
+import { Worker } from 'node:worker_threads';
 import { createWebhookApp, sqliteCursor, sqliteInbox, WazoConnector } from '../../src/wazo/index.ts';
 
 const MESSAGES = 10_000;
@@ -33,18 +33,33 @@ const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 20);
 
+const abs = () => performance.timeOrigin + performance.now();
+
 async function run(mode: 'websocket' | 'webhook', inFlight: number) {
   const dir = mkdtempSync(join(tmpdir(), 'mcb-bench-relay-'));
-  const hs = await new FakeHomeserver({ serverName: DOMAIN, pusher: { baseDelayMs: 5, maxDelayMs: 50 } }).start();
-  const wazo = await new FakeWazo({ record: false, webhookRetryDelayMs: () => 10, webhookConcurrency: 8 }).start();
-  wazo.addUser({ username: 'svc', password: 'svc', purpose: 'external_api' });
+  const fakes = new Worker(new URL('./relay-fakes.ts', import.meta.url), {
+    workerData: { rooms: ROOMS, domain: DOMAIN, secret: SECRET },
+  });
+  const ready = await new Promise<{ hsUrl: string; wazoUrl: string; websocketUrl: string }>((resolve, reject) => {
+    fakes.once('error', reject);
+    fakes.on('message', (m: { type: string; hsUrl: string; wazoUrl: string; websocketUrl: string }) => {
+      if (m.type === 'ready') resolve(m);
+    });
+  });
   const asToken = randomBytes(32).toString('hex');
   const hsToken = randomBytes(32).toString('hex');
+  const held = new Map<string, number>();
+  /** When the first copy reached the connector ("event in"). */
+  const inAt = new Map<string, number>();
+  const latencies: number[] = [];
+  const queuedLat: number[] = [];
+  let done = 0;
+  let wake: (() => void) | undefined;
   const handle = openDatabase(`sqlite:${join(dir, 'bridge.db')}`);
   const connector = new WazoConnector({
     wazo: {
-      url: wazo.url,
-      websocket_url: wazo.websocketUrl,
+      url: ready.wazoUrl,
+      websocket_url: ready.websocketUrl,
       events: mode,
       public_url: '',
       manage_subscription: false,
@@ -73,16 +88,16 @@ async function run(mode: 'websocket' | 'webhook', inFlight: number) {
     inbox: sqliteInbox(handle, Date.now),
     onEmit: (uuid, heldMs) => held.set(uuid, heldMs),
     onReceive: (uuid) => {
-      if (sentAt.has(uuid) && !inAt.has(uuid)) inAt.set(uuid, performance.now());
+      if (!inAt.has(uuid)) inAt.set(uuid, abs());
     },
     onQueued: (uuid) => {
       const t = inAt.get(uuid);
-      if (t !== undefined) queuedLat.push(performance.now() - t - (held.get(uuid) ?? 0));
+      if (t !== undefined) queuedLat.push(abs() - t - (held.get(uuid) ?? 0));
     },
   });
   const bridge = new Bridge({
     database: handle,
-    api: new MatrixApi({ baseUrl: hs.url, asToken, botUserId: `@crmbridge:${DOMAIN}`, timeoutMs: 5000 }),
+    api: new MatrixApi({ baseUrl: ready.hsUrl, asToken, botUserId: `@crmbridge:${DOMAIN}`, timeoutMs: 5000 }),
     connector,
     log: silentLogger,
     metrics: createMetricsRegistry(),
@@ -108,103 +123,43 @@ async function run(mode: 'websocket' | 'webhook', inFlight: number) {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => r(s));
   });
   const port = (server.address() as AddressInfo).port;
-  hs.registerAppservice({
-    id: 'mcb',
-    url: `http://127.0.0.1:${port}`,
-    as_token: asToken,
-    hs_token: hsToken,
-    sender_localpart: 'crmbridge',
-    namespaces: {
-      users: [
-        { regex: `^@crmbridge:${DOMAIN}$`, exclusive: true },
-        { regex: `^@wazo_.*:${DOMAIN}$`, exclusive: true },
-      ],
-    },
-    rate_limited: false,
-  });
-  if (mode === 'webhook') {
-    wazo.state.subscriptions.set('bench', {
-      uuid: 'bench',
-      name: 'bench',
-      service: 'http',
-      events: ['chatd_user_room_message_created'],
-      events_user_uuid: null,
-      events_wazo_uuid: null,
-      config: {
-        url: `http://127.0.0.1:${port}/wazo/events/${SECRET}`,
-        method: 'post',
-        content_type: 'application/json',
-        body: '{"event": "{{ event_name }}", "data": {{ event|tojson }}}',
+  fakes.postMessage({
+    type: 'appservice',
+    registration: {
+      id: 'mcb',
+      url: `http://127.0.0.1:${port}`,
+      as_token: asToken,
+      hs_token: hsToken,
+      sender_localpart: 'crmbridge',
+      namespaces: {
+        users: [
+          { regex: `^@crmbridge:${DOMAIN}$`, exclusive: true },
+          { regex: `^@wazo_.*:${DOMAIN}$`, exclusive: true },
+        ],
       },
-      metadata: {},
-      owner_tenant_uuid: wazo.state.tenantUuid,
-      owner_user_uuid: null,
-    });
-  }
+      rate_limited: false,
+    },
+  });
+  if (mode === 'webhook') fakes.postMessage({ type: 'webhook', url: `http://127.0.0.1:${port}` });
   const controller = new AbortController();
   await bridge.start(controller.signal);
   if (mode === 'websocket') while (!connector.streaming) await new Promise((r) => setTimeout(r, 5));
 
-  // 100 rooms, each between a customer and an agent; messages alternate senders.
-  const rooms: FakeRoom[] = [];
-  for (let i = 0; i < ROOMS; i++) {
-    const a = wazo.addUser({ username: `customer${i}`, firstname: `Customer${i}` });
-    const b = wazo.addUser({ username: `agent${i}`, firstname: `Agent${i}` });
-    const room: FakeRoom = {
-      uuid: randomUUID(),
-      tenant_uuid: wazo.state.tenantUuid,
-      name: null,
-      users: [a, b].map((u) => ({
-        uuid: u.uuid,
-        tenant_uuid: wazo.state.tenantUuid,
-        wazo_uuid: wazo.state.wazoUuid,
-        identity: null,
-      })),
-    };
-    wazo.state.rooms.set(room.uuid, room);
-    rooms.push(room);
-  }
-  const sentAt = new Map<string, number>();
-  const held = new Map<string, number>();
-  /** When the first copy reached the connector ("event in"). */
-  const inAt = new Map<string, number>();
-  const latencies: number[] = [];
-  const queuedLat: number[] = [];
-  let done = 0;
-  let wake: (() => void) | undefined;
-  hs.model.listeners.push((ev) => {
-    if (ev.type !== 'm.room.message' || !ev.sender.startsWith('@wazo_')) return;
-    const uuid = String(ev.content.body).slice(-36);
-    const t = inAt.get(uuid);
-    if (t === undefined || !sentAt.has(uuid)) return;
-    sentAt.delete(uuid);
-    inAt.delete(uuid);
-    latencies.push(performance.now() - t - (held.get(uuid) ?? 0));
-    held.delete(uuid);
+  fakes.on('message', (m: { type: string; uuid: string; at: number }) => {
+    if (m.type !== 'stored') return;
+    const t = inAt.get(m.uuid);
+    if (t === undefined) return;
+    inAt.delete(m.uuid);
+    latencies.push(m.at - t - (held.get(m.uuid) ?? 0));
+    held.delete(m.uuid);
     done++;
     wake?.();
   });
 
-  const publish = (n: number) => {
-    const room = rooms[n % ROOMS];
-    const uuid = randomUUID();
-    const msg: FakeMessage = {
-      uuid,
-      content: `message ${n} about the **order** status, see https://example.org/o/${n} ${uuid}`,
-      alias: null,
-      user_uuid: room.users[n % 2].uuid,
-      tenant_uuid: wazo.state.tenantUuid,
-      wazo_uuid: wazo.state.wazoUuid,
-      created_at: wazo.state.createdAt(),
-      room: { uuid: room.uuid },
-      delivery: { type: 'internal', backend: null, recipients: [] },
-    };
-    sentAt.set(uuid, performance.now());
-    wazo.state.publish('chatd_user_room_message_created', room, msg, `rooms.${room.uuid}.messages.created`);
-  };
+  const publish = (ns: number[]) => fakes.postMessage({ type: 'publish', ns });
 
   // Warm-up: the first message of each room creates its portal (room, state, ghosts); not measured.
-  for (let n = 0; n < ROOMS * 2; n++) publish(n);
+  publish(Array.from({ length: ROOMS * 2 }, (_, n) => n));
   while (done < ROOMS * 2) await new Promise<void>((r) => (wake = r));
   latencies.length = 0;
   queuedLat.length = 0;
@@ -213,7 +168,9 @@ async function run(mode: 'websocket' | 'webhook', inFlight: number) {
   const t0 = performance.now();
   let sent = 0;
   while (done < MESSAGES) {
-    while (sent < MESSAGES && sent - done < inFlight) publish(ROOMS * 2 + sent++);
+    const ns: number[] = [];
+    while (sent < MESSAGES && sent - done < inFlight) ns.push(ROOMS * 2 + sent++);
+    if (ns.length > 0) publish(ns);
     await new Promise<void>((r) => (wake = r));
   }
   const seconds = (performance.now() - t0) / 1000;
@@ -221,9 +178,6 @@ async function run(mode: 'websocket' | 'webhook', inFlight: number) {
   queuedLat.sort((a, b) => a - b);
   const at = (arr: number[], p: number) => arr[Math.min(arr.length - 1, Math.floor((p / 100) * arr.length))];
   const pct = (p: number) => at(latencies, p);
-  const failures = wazo.hookLogs.filter((l) => l.status !== 'success');
-  if (process.env.MCB_BENCH_DEBUG)
-    process.stderr.write(`hook failures: ${failures.length} ${JSON.stringify(failures.slice(0, 3))}\n`);
   const result = {
     mode,
     messages: MESSAGES,
@@ -243,8 +197,13 @@ async function run(mode: 'websocket' | 'webhook', inFlight: number) {
     server.close(() => r());
     (server as unknown as { closeAllConnections(): void }).closeAllConnections();
   });
-  await wazo.close();
-  await hs.stop();
+  await new Promise<void>((r) => {
+    fakes.on('message', (m: { type: string }) => {
+      if (m.type === 'stopped') r();
+    });
+    fakes.postMessage({ type: 'stop' });
+  });
+  await fakes.terminate();
   handle.close();
   rmSync(dir, { recursive: true, force: true });
   return result;

@@ -1,0 +1,89 @@
+/**
+ * Worker thread of the relay benchmark: the fake Wazo and the fake homeserver, on their own thread (and core),
+ * so that the measured thread holds only the bridge. Commands arrive by postMessage; every ghost message the
+ * homeserver stores is reported back with its absolute time (performance.timeOrigin + now).
+ */
+import { randomUUID } from 'node:crypto';
+import { parentPort, workerData } from 'node:worker_threads';
+import { FakeHomeserver } from '../../src/testing/fake-homeserver/index.ts';
+import { type FakeMessage, type FakeRoom, FakeWazo } from '../../src/testing/fake-wazo/index.ts';
+
+const { rooms: ROOMS, domain, secret } = workerData as { rooms: number; domain: string; secret: string };
+const port = parentPort!;
+const abs = () => performance.timeOrigin + performance.now();
+
+const hs = await new FakeHomeserver({ serverName: domain, pusher: { baseDelayMs: 5, maxDelayMs: 50 } }).start();
+const wazo = await new FakeWazo({ record: false, webhookRetryDelayMs: () => 10, webhookConcurrency: 8 }).start();
+wazo.addUser({ username: 'svc', password: 'svc', purpose: 'external_api' });
+const rooms: FakeRoom[] = [];
+for (let i = 0; i < ROOMS; i++) {
+  const a = wazo.addUser({ username: `customer${i}`, firstname: `Customer${i}` });
+  const b = wazo.addUser({ username: `agent${i}`, firstname: `Agent${i}` });
+  const room: FakeRoom = {
+    uuid: randomUUID(),
+    tenant_uuid: wazo.state.tenantUuid,
+    name: null,
+    users: [a, b].map((u) => ({
+      uuid: u.uuid,
+      tenant_uuid: wazo.state.tenantUuid,
+      wazo_uuid: wazo.state.wazoUuid,
+      identity: null,
+    })),
+  };
+  wazo.state.rooms.set(room.uuid, room);
+  rooms.push(room);
+}
+hs.model.listeners.push((ev) => {
+  if (ev.type !== 'm.room.message' || !ev.sender.startsWith('@wazo_')) return;
+  port.postMessage({ type: 'stored', uuid: String(ev.content.body).slice(-36), at: abs() });
+});
+
+port.on('message', (m: Record<string, unknown>) => {
+  if (m.type === 'appservice')
+    hs.registerAppservice(m.registration as Parameters<FakeHomeserver['registerAppservice']>[0]);
+  else if (m.type === 'webhook') {
+    wazo.state.subscriptions.set('bench', {
+      uuid: 'bench',
+      name: 'bench',
+      service: 'http',
+      events: ['chatd_user_room_message_created'],
+      events_user_uuid: null,
+      events_wazo_uuid: null,
+      config: {
+        url: `${m.url as string}/wazo/events/${secret}`,
+        method: 'post',
+        content_type: 'application/json',
+        body: '{"event": "{{ event_name }}", "data": {{ event|tojson }}}',
+      },
+      metadata: {},
+      owner_tenant_uuid: wazo.state.tenantUuid,
+      owner_user_uuid: null,
+    });
+  } else if (m.type === 'publish') {
+    for (const n of m.ns as number[]) {
+      const room = rooms[n % ROOMS];
+      const uuid = randomUUID();
+      const msg: FakeMessage = {
+        uuid,
+        content: `message ${n} about the **order** status, see https://example.org/o/${n} ${uuid}`,
+        alias: null,
+        user_uuid: room.users[n % 2].uuid,
+        tenant_uuid: wazo.state.tenantUuid,
+        wazo_uuid: wazo.state.wazoUuid,
+        created_at: wazo.state.createdAt(),
+        room: { uuid: room.uuid },
+        delivery: { type: 'internal', backend: null, recipients: [] },
+      };
+      port.postMessage({ type: 'published', uuid, at: abs() });
+      wazo.state.publish('chatd_user_room_message_created', room, msg, `rooms.${room.uuid}.messages.created`);
+    }
+  } else if (m.type === 'stop') {
+    void (async () => {
+      await wazo.close();
+      await hs.stop();
+      port.postMessage({ type: 'stopped', rss: process.memoryUsage().rss });
+      port.close();
+    })();
+  }
+});
+port.postMessage({ type: 'ready', hsUrl: hs.url, wazoUrl: wazo.url, websocketUrl: wazo.websocketUrl });
