@@ -183,7 +183,9 @@ export class Bridge implements BridgeHost {
           accepted++;
         }
       }
-      store.txnRecord(this.#tokenHash, txnId, accepted, now);
+      // A transaction made only of our own events (the echo of every message we send) changes nothing when
+      // replayed, so it costs no write; any other is recorded with its events, in the same commit.
+      if (accepted > 0) store.txnRecord(this.#tokenHash, txnId, accepted, now);
     });
     this.#txns.inc({ result: 'accepted' });
     for (const r of rooms) this.outbox.kick(r);
