@@ -4,10 +4,12 @@
  * composition root, so that they never import one another.
  */
 import type { Hono } from 'hono';
+import { SECTION_NAMES, type SectionName } from '../config/index.ts';
+import { createApp } from '../http/index.ts';
 import type { NetworkConnector } from '../bridge/index.ts';
 import { appserviceService } from './appservice-service.ts';
 import { reportService } from './report-service.ts';
-import type { Runtime } from './runtime.ts';
+import { type Runtime, VERSION } from './runtime.ts';
 import { wazoPart } from './wazo-service.ts';
 
 export interface Service {
@@ -34,4 +36,21 @@ export async function composeServices(
   const appservice = appserviceService(runtime, opts.connector ?? wazo?.connector);
   const report = reportService(runtime);
   return [appservice, ...(wazo ? [wazo.service] : []), ...(report ? [report] : [])];
+}
+
+/** Every config section: what `start` (and the demo) validate. */
+export const ALL_SECTIONS: readonly SectionName[] = SECTION_NAMES;
+
+/** The HTTP app of a running service: /health, /metrics and the services' sub-apps. */
+export function serviceApp(rt: Runtime, services: readonly Service[]): Hono {
+  const handle = rt.database();
+  return createApp({
+    version: VERSION,
+    health: rt.health,
+    metrics: rt.metrics,
+    log: rt.log,
+    maxBodyBytes: rt.config.http.max_body_bytes,
+    databaseOk: () => handle.sqlite.prepare('select 1 as ok').get() !== undefined,
+    mounts: services.flatMap((s) => s.mounts),
+  });
 }

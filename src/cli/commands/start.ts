@@ -1,7 +1,7 @@
-import { createApp, startServer } from '../../http/index.ts';
+import { startServer } from '../../http/index.ts';
 import { type Command, EXIT } from '../command.ts';
 import { createRuntime, VERSION } from '../runtime.ts';
-import { composeServices } from '../services.ts';
+import { ALL_SECTIONS, composeServices, serviceApp } from '../services.ts';
 
 export const startCommand: Command = {
   name: 'start',
@@ -13,21 +13,7 @@ and schedules sync, classify and export from [jobs]. SIGTERM or SIGINT stops acc
 in-flight work, closes the database and exits 0.`,
   options: { 'no-jobs': { type: 'boolean' } },
   optionHelp: { 'no-jobs': 'serve HTTP and bridge only; do not schedule the pipeline jobs' },
-  sections: [
-    'homeserver',
-    'appservice',
-    'http',
-    'database',
-    'bridge',
-    'wazo',
-    'whatsapp',
-    'sync',
-    'nlp',
-    'twenty',
-    'jobs',
-    'logging',
-    'report',
-  ],
+  sections: ALL_SECTIONS,
   async run({ values, configPath, io }) {
     const rt = createRuntime(configPath, this.sections, io);
     const log = rt.log.child({ component: 'start' });
@@ -42,18 +28,9 @@ in-flight work, closes the database and exits 0.`,
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
     });
-    const handle = rt.database();
     const controller = new AbortController();
     const services = await composeServices(rt);
-    const app = createApp({
-      version: VERSION,
-      health: rt.health,
-      metrics: rt.metrics,
-      log: rt.log,
-      maxBodyBytes: rt.config.http.max_body_bytes,
-      databaseOk: () => handle.sqlite.prepare('select 1 as ok').get() !== undefined,
-      mounts: services.flatMap((s) => s.mounts),
-    });
+    const app = serviceApp(rt, services);
     const server = await startServer(app, rt.config.http.host, rt.config.http.port);
     log.info({ url: server.url, version: VERSION }, 'http server listening');
     for (const s of services) await s.start(controller.signal);

@@ -5,12 +5,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Hono } from 'hono';
 import type { CommandIo } from '../command.ts';
-import { createRuntime, type Runtime, VERSION } from '../runtime.ts';
-import { composeServices, type Service } from '../services.ts';
+import { createRuntime, type Runtime } from '../runtime.ts';
+import { ALL_SECTIONS, composeServices, type Service, serviceApp } from '../services.ts';
 import { recordJobRun } from '../../db/index.ts';
-import { createApp, type RunningServer, startServer } from '../../http/index.ts';
+import { type RunningServer, startServer } from '../../http/index.ts';
 import { buildRegistration, writeRegistration } from '../../matrix/index.ts';
 import { runClassify } from '../../nlp/index.ts';
 import { runExport } from '../../crm/index.ts';
@@ -66,25 +65,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const say = (line: string) => opts.io.err(`${line}\n`);
     say(`demo: simulated homeserver ${world.hs.url}, Wazo ${world.wazo.url}, Twenty ${world.twenty.url}`);
     const io: CommandIo = { ...opts.io, env: world.env };
-    runtime = createRuntime(
-      world.configPath,
-      [
-        'homeserver',
-        'appservice',
-        'http',
-        'database',
-        'bridge',
-        'wazo',
-        'whatsapp',
-        'sync',
-        'nlp',
-        'twenty',
-        'jobs',
-        'logging',
-        'report',
-      ],
-      io,
-    );
+    runtime = createRuntime(world.configPath, ALL_SECTIONS, io);
     const rt = runtime;
     const as = rt.config.appservice;
     const reg = buildRegistration({
@@ -96,17 +77,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     });
     writeRegistration(resolve(as.registration), reg);
     services = await composeServices(rt);
-    const mounts: { path: string; app: Hono }[] = services.flatMap((s) => s.mounts);
     const handle = rt.database();
-    const app = createApp({
-      version: VERSION,
-      health: rt.health,
-      metrics: rt.metrics,
-      log: rt.log,
-      maxBodyBytes: rt.config.http.max_body_bytes,
-      databaseOk: () => handle.sqlite.prepare('select 1 as ok').get() !== undefined,
-      mounts,
-    });
+    const app = serviceApp(rt, services);
     const reportPath = join(world.dir, 'report.html');
     app.get('/demo/report', (c) => c.html(renderReport(rt, realNow)));
     server = await startServer(app, '127.0.0.1', 0);
