@@ -71,37 +71,46 @@ export class PortalManager {
       ),
     ];
     const bridge = this.bridgeState(key, name, info.isDirect ?? false);
-    const roomId = await c.intents.bot.createRoom({
-      preset: 'private_chat',
-      visibility: 'private',
-      ...(name ? { name } : {}),
-      ...(info.topic ? { topic: info.topic } : {}),
-      invite: [...invite, ...ghostIds],
-      is_direct: info.isDirect ?? false,
-      power_level_content_override: { users: { [c.botUserId]: 100 } },
-      initial_state: [
-        { type: 'm.bridge', state_key: bridge.stateKey, content: bridge.content },
-        { type: 'uk.half-shot.bridge', state_key: bridge.stateKey, content: bridge.content },
-      ],
-    });
-    const now = c.now();
-    const row: PortalRow = {
+    const pending: PortalRow = {
       remoteRoomId: key.id,
       network: connector.network,
-      matrixRoomId: roomId,
+      matrixRoomId: null,
       name: name ?? null,
       topic: info.topic ?? null,
       isDirect: info.isDirect ?? false,
       fixedMembers: info.fixedMembers ?? false,
       broken: null,
     };
+    // A row without a Matrix room means an earlier creation may have happened but was not recorded (crash
+    // between createRoom and the commit below): adopt that room instead of creating a second one.
+    const adopted = c.store.portalByRemote(key.id) ? await this.#findCreatedRoom(key, bridge.stateKey) : undefined;
+    if (!adopted) c.store.portalUpsert(pending, c.now());
+    const roomId =
+      adopted ??
+      (await c.intents.bot.createRoom({
+        preset: 'private_chat',
+        visibility: 'private',
+        ...(name ? { name } : {}),
+        ...(info.topic ? { topic: info.topic } : {}),
+        invite: [...invite, ...ghostIds],
+        is_direct: info.isDirect ?? false,
+        power_level_content_override: { users: { [c.botUserId]: 100 } },
+        initial_state: [
+          { type: 'm.bridge', state_key: bridge.stateKey, content: bridge.content },
+          { type: 'uk.half-shot.bridge', state_key: bridge.stateKey, content: bridge.content },
+        ],
+      }));
+    if (adopted) c.log.warn({ portal: key.id, room_id: adopted }, 'adopted the room of an unfinished portal creation');
+    const now = c.now();
+    const row: PortalRow = { ...pending, matrixRoomId: roomId };
     c.store.tx(() => {
       c.store.portalUpsert(row, now);
       for (const u of invite) c.store.flagOnce(roomId, `member:${u}`, now);
     });
     c.log.info({ portal: key.id, room_id: roomId, invited: invite.length }, 'portal created');
-    // Ghosts were invited with the room; they join right away so they can speak.
-    for (const g of ghostIds) await this.ensureJoined(roomId, g, true);
+    // Ghosts were invited with the room (an adopted room may lack the invites); they join right away to speak.
+    for (const g of ghostIds) await this.ensureJoined(roomId, g, !adopted);
+    if (adopted) for (const u of invite) await c.intents.bot.invite(roomId, u);
     return row;
   }
 
@@ -150,6 +159,18 @@ export class PortalManager {
     }
     c.store.ghostUpsert(next, c.connector!.network, c.now());
     return next;
+  }
+
+  /** The bot's room whose `m.bridge` names this remote room, among rooms not mapped to a portal yet. */
+  async #findCreatedRoom(key: PortalKey, stateKey: string): Promise<string | undefined> {
+    const c = this.#c;
+    for (const roomId of await c.intents.bot.joinedRooms()) {
+      if (c.store.portalByRoom(roomId)) continue;
+      const content = await c.intents.bot.stateEvent(roomId, 'm.bridge', stateKey);
+      const channel = content?.channel as { id?: unknown } | undefined;
+      if (channel?.id === key.id && content?.bridgebot === c.botUserId) return roomId;
+    }
+    return undefined;
   }
 
   /**

@@ -125,6 +125,24 @@ export class Intent {
     }
   }
 
+  /** Rooms this user has joined (`GET /joined_rooms`). */
+  async joinedRooms(): Promise<string[]> {
+    const res = await this.#api.request<{ joined_rooms: string[] }>('GET', '/joined_rooms', { userId: this.userId });
+    return res.joined_rooms;
+  }
+
+  /** Content of one state event, or undefined when the room has none (404). */
+  async stateEvent(roomId: string, type: string, stateKey: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return await this.#api.request('GET', `/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`, {
+        userId: this.userId,
+      });
+    } catch (err) {
+      if (err instanceof RemoteApiError && err.remoteStatus === 404) return undefined;
+      throw err;
+    }
+  }
+
   async createRoom(req: CreateRoomRequest): Promise<string> {
     const res = await this.#api.request<{ room_id: string }>('POST', '/createRoom', { userId: this.userId, body: req });
     return res.room_id;
