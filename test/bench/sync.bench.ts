@@ -44,6 +44,7 @@ const { openDatabase } = await import('../../src/db/index.ts');
 const PHASES: Record<string, { mode: 'optimized' | 'naive'; flags: string[] }> = {
   optimized: { mode: 'optimized', flags: [] },
   'optimized-semi4': { mode: 'optimized', flags: ['--max-semi-space-size=4'] },
+  'optimized-semi8': { mode: 'optimized', flags: ['--max-semi-space-size=8'] },
   naive: { mode: 'naive', flags: [] },
 };
 const phases = (process.env.BENCH_PHASES ?? Object.keys(PHASES).join(',')).split(',');
