@@ -48,7 +48,9 @@ export function listConversations(db: Database.Database, q: ConversationQuery = 
   const rows = db
     .prepare(
       `select c.*, cu.phone, cu.mxid, cu.name, cc.sentiment_label, cc.sentiment_score, cc.intent_label, cc.intent_confidence,
-        cc.keywords as cc_keywords, cc.language as cc_language
+        cc.keywords as cc_keywords, cc.language as cc_language,
+        (select mc.intent_label from history_events e join message_classifications mc on mc.event_id = e.event_id
+          where e.conversation_id = c.id and e.sender_role = 'customer' order by e.ts desc limit 1) as last_customer_intent
       from conversations c
       left join customers cu on cu.key = c.customer_key
       left join conversation_classifications cc on cc.conversation_id = c.id
@@ -84,10 +86,15 @@ export function listConversations(db: Database.Database, q: ConversationQuery = 
       intent: classified ? { label: r.intent_label as string, confidence: r.intent_confidence as number } : null,
       keywords: classified ? parseKeywords(r.cc_keywords) : null,
       language: classified ? ((r.cc_language as string | null) ?? null) : null,
+      last_customer_intent: (r.last_customer_intent as string | null) ?? null,
     };
   });
 }
 
+/** The JSON report: exactly the contract's keys (the summary-only `last_customer_intent` is left out). */
 export function conversationReport(db: Database.Database, q: ConversationQuery, now: number): ConversationReport {
-  return { generated_at: iso(now), conversations: listConversations(db, q) };
+  return {
+    generated_at: iso(now),
+    conversations: listConversations(db, q).map(({ last_customer_intent: _omit, ...c }) => c),
+  };
 }

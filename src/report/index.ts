@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Channel } from '../db/schema/history.ts';
-import { conversationReport } from './conversations.ts';
+import { conversationReport, listConversations } from './conversations.ts';
 import { renderHtml } from './render-html.ts';
 import { renderText } from './render-text.ts';
 import { summarize } from './summary.ts';
@@ -36,9 +36,12 @@ export interface ReportRequest {
 
 /** Renders the report; `contentType` suits an HTTP answer. */
 export function buildReport(db: Database.Database, req: ReportRequest): { body: string; contentType: string } {
-  const report = conversationReport(db, { since: req.since, channel: req.channel }, req.now);
-  if (req.format === 'json')
+  const query = { since: req.since, channel: req.channel };
+  if (req.format === 'json') {
+    const report = conversationReport(db, query, req.now);
     return { body: `${JSON.stringify(report, null, 2)}\n`, contentType: 'application/json; charset=utf-8' };
+  }
+  const report = { generated_at: new Date(req.now).toISOString(), conversations: listConversations(db, query) };
   const summary = summarize(report.conversations, {
     timezone: req.timezone,
     now: req.now,

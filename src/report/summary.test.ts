@@ -97,6 +97,21 @@ describe('report summary', () => {
     assert.deepEqual(s.responseByAgent['@bruno:hs'].resolution, { n: 1, median: 600, p90: 600 });
   });
 
+  it('does not count a customer whose last word was thanks as unanswered', () => {
+    const thanks = summarize(
+      [
+        conversation({
+          id: 't',
+          status: 'OPEN',
+          last_message_at: '2026-11-21T09:00:00.000Z',
+          last_customer_intent: 'praise',
+        }),
+      ],
+      { timezone: 'UTC', now, unansweredAfterMs: 3600_000 },
+    );
+    assert.equal(thanks.unanswered.length, 0);
+  });
+
   it('lists unanswered conversations and the most negative customers', () => {
     assert.deepEqual(
       s.unanswered.map((u) => u.customer),

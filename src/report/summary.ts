@@ -23,6 +23,8 @@ export interface ReportConversation {
   intent?: { label: string; confidence: number } | null;
   keywords?: string[] | null;
   language?: string | null;
+  /** Intent of the customer's latest message (`praise`/`greeting`: a closing thanks or goodbye). */
+  last_customer_intent?: string | null;
 }
 
 export interface Durations {
@@ -131,7 +133,8 @@ export function summarize(
     if (c.sentiment) cu.scores.push(c.sentiment.score);
     if (c.intent) cu.intents.push(c.intent.label);
     const waiting = opts.now - Date.parse(c.last_message_at);
-    if (c.status === 'OPEN' && c.customer_message_count > 0 && waiting >= opts.unansweredAfterMs) {
+    const closing = c.last_customer_intent === 'praise' || c.last_customer_intent === 'greeting';
+    if (c.status === 'OPEN' && !closing && c.customer_message_count > 0 && waiting >= opts.unansweredAfterMs) {
       unanswered.push({ id: c.id, channel: c.channel, customer: label, waitingSince: c.last_message_at });
     }
   }
