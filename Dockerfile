@@ -14,7 +14,8 @@ ENV NODE_ENV=production \
     MCB_DATABASE_URL=sqlite:/data/bridge.db \
     MCB_APPSERVICE_REGISTRATION=/data/registration.yaml \
     MCB_HTTP_HOST=0.0.0.0 \
-    MCB_LOGGING_FORMAT=json
+    MCB_LOGGING_FORMAT=json \
+    NODE_OPTIONS=--max-semi-space-size=8
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json config.toml ./

@@ -10,7 +10,8 @@ if (isRecentEnough()) {
   const { runCli } = await import(main);
   await runCli(process.argv.slice(2));
 } else {
-  const child = spawn(ensureCachedNode(), [main, ...process.argv.slice(2)], { stdio: 'inherit' });
+  // V8 flags given to this launcher (e.g. --max-semi-space-size by npm start) go to the real process too.
+  const child = spawn(ensureCachedNode(), [...process.execArgv, main, ...process.argv.slice(2)], { stdio: 'inherit' });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => {
     if (signal) process.kill(process.pid, signal);

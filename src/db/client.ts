@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { AppError, ConfigError } from '../errors.ts';
+import { tuneConnection } from './pragmas.ts';
 import * as schema from './schema/index.ts';
 
 export type Schema = typeof schema;
@@ -52,13 +53,7 @@ export function openDatabase(url: string, opts: OpenOptions = {}): DatabaseHandl
   } catch (err) {
     throw new AppError('DB_OPEN_FAILED', `cannot open database ${path}: ${(err as Error).message}`, { cause: err });
   }
-  if (path !== ':memory:' && !opts.readonly) sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('synchronous = NORMAL');
-  // A larger page cache and memory-mapped reads: the bridge's hot lookups (outbox, message map) stay in memory.
-  sqlite.pragma('cache_size = -65536');
-  if (path !== ':memory:') sqlite.pragma('mmap_size = 268435456');
+  tuneConnection(sqlite, path, opts.readonly ?? false);
   const db = drizzle(sqlite, { schema });
   if (opts.migrate ?? true) applyMigrations(db);
   let closed = false;

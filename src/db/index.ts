@@ -9,6 +9,7 @@ export {
   sqlitePath,
   transaction,
 } from './client.ts';
+export { tuneConnection } from './pragmas.ts';
 export {
   finishJobRun,
   type JobCounts,

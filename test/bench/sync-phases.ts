@@ -3,6 +3,7 @@ import { configSchema } from '../../src/config/index.ts';
 import type { Config } from '../../src/config/index.ts';
 import Database from 'better-sqlite3';
 import type { DatabaseHandle } from '../../src/db/index.ts';
+import { tuneConnection } from '../../src/db/pragmas.ts';
 import { HealthRegistry } from '../../src/health.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createMetricsRegistry } from '../../src/metrics.ts';
@@ -23,12 +24,10 @@ export async function measure(
   o: { url: string; token: string; userId: string; dbPath: string },
 ): Promise<PhaseResult> {
   // The database was created and migrated by the parent. The sync stage only uses the raw connection, so the
-  // measured process opens it directly (same pragmas as openDatabase) and does not load drizzle-orm, whose
+  // measured process opens it directly (same settings as openDatabase) and does not load drizzle-orm, whose
   // import alone holds ~230 MB of RSS (measured separately, see docs/benchmarks.md).
   const sqlite = new Database(o.dbPath);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
+  tuneConnection(sqlite, o.dbPath);
   const db: DatabaseHandle = {
     db: undefined as unknown as DatabaseHandle['db'],
     sqlite,
