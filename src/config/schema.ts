@@ -48,27 +48,37 @@ export const homeserverSection = z
 
 export const appserviceSection = z
   .strictObject({
-    id: z.string().min(1).default('matrix-crm-bridge'),
+    id: z
+      .string()
+      .min(1)
+      .default('matrix-crm-bridge')
+      .describe('unique, never-changing appservice id on the homeserver'),
     url: z
       .url({ protocol: /^https?$/ })
       .default('http://127.0.0.1:29330')
       .describe('where the homeserver reaches us'),
-    registration: z.string().min(1).default('./data/registration.yaml'),
+    registration: z
+      .string()
+      .min(1)
+      .default('./data/registration.yaml')
+      .describe('registration file (holds as_token/hs_token), written by generate-registration'),
     bot_localpart: z
       .string()
       .regex(/^[a-z0-9._=\-/]+$/, 'expected a lower-case Matrix localpart')
-      .default('crmbridge'),
+      .default('crmbridge')
+      .describe('the bridge bot is @<bot_localpart>:<domain>'),
     ghost_prefix: z
       .string()
       .regex(/^[a-z0-9._=\-/]+$/, 'expected a lower-case localpart prefix such as "wazo_"')
-      .default('wazo_'),
+      .default('wazo_')
+      .describe('Wazo users appear as @<ghost_prefix><user uuid>:<domain>'),
   })
   .prefault({});
 
 export const httpSection = z
   .strictObject({
-    host: z.string().min(1).default('127.0.0.1'),
-    port: z.int().min(0).max(65535).default(29330),
+    host: z.string().min(1).default('127.0.0.1').describe('address the HTTP server binds'),
+    port: z.int().min(0).max(65535).default(29330).describe('port the HTTP server binds (0 = any free port)'),
     max_body_bytes: z
       .int()
       .min(1024)
@@ -83,7 +93,8 @@ export const databaseSection = z
     url: z
       .string()
       .regex(/^sqlite:.+/, 'expected "sqlite:<path>" or "sqlite::memory:"')
-      .default('sqlite:./data/bridge.db'),
+      .default('sqlite:./data/bridge.db')
+      .describe('embedded SQLite file (created if missing), or sqlite::memory:'),
   })
   .prefault({});
 
@@ -91,7 +102,7 @@ const permissionLevel = z.enum(['relay', 'user', 'admin']);
 
 export const bridgeSection = z
   .strictObject({
-    relay: z.boolean().default(true),
+    relay: z.boolean().default(true).describe('unlinked Matrix users post to Wazo through the relay account'),
     permissions: z
       .record(z.string(), permissionLevel)
       .default({})
@@ -108,9 +119,9 @@ export const bridgeSection = z
           .describe('path of the second, non-exclusive registration (generate-registration --double-puppet)'),
       })
       .prefault({}),
-    media: z.boolean().default(false),
-    reactions: z.boolean().default(false),
-    public_media_url: httpUrl.default(''),
+    media: z.boolean().default(false).describe('re-upload Wazo file links to the Matrix media repository'),
+    reactions: z.boolean().default(false).describe('bridge Matrix reactions to Wazo as short text messages'),
+    public_media_url: httpUrl.default('').describe('public base URL under which Wazo users open Matrix media'),
     encryption_key: secret(),
   })
   .prefault({});
@@ -153,8 +164,9 @@ export const whatsappSection = z
     ghost_pattern: z
       .string()
       .default('^@whatsapp_')
-      .refine(isRegex, { message: 'expected a valid regular expression' }),
-    bot_localpart: z.string().default('whatsappbot'),
+      .refine(isRegex, { message: 'expected a valid regular expression' })
+      .describe('regex matching mautrix-whatsapp ghost MXIDs'),
+    bot_localpart: z.string().default('whatsappbot').describe('localpart of the mautrix-whatsapp bridge bot'),
     own_numbers: z.array(z.string()).default([]).describe('the company’s own WhatsApp numbers (staff)'),
   })
   .prefault({});
@@ -178,18 +190,21 @@ const syncAccount = z
 
 export const syncSection = z
   .strictObject({
-    accounts: z.array(syncAccount).default([]),
+    accounts: z
+      .array(syncAccount)
+      .default([])
+      .describe('Matrix accounts to read as: user_id + access_token_env/access_token_file, or appservice = true'),
     rooms: z
       .strictObject({
         channels: z.array(z.enum(['whatsapp', 'wazo', 'matrix'])).default(['whatsapp', 'wazo', 'matrix']),
         include: z.array(z.string()).default([]).describe('explicit room IDs (empty = every room of the channels)'),
-        exclude: z.array(z.string()).default([]),
+        exclude: z.array(z.string()).default([]).describe('room IDs never synced'),
       })
       .prefault({}),
-    auto_join: z.boolean().default(false),
+    auto_join: z.boolean().default(false).describe('join rooms the sync accounts are invited to'),
     backfill_days: z.int().min(0).default(90).describe('first sync reads this far back (0 = everything)'),
     max_events_per_room: z.int().min(0).default(0).describe('first sync stops after this many (0 = no limit)'),
-    page_size: z.int().min(1).max(1000).default(250),
+    page_size: z.int().min(1).max(1000).default(250).describe('events asked per /messages page'),
     conversation_gap: duration('24h'),
     retention_days: z.int().min(0).default(0).describe('delete message text older than this (0 = keep)'),
     staff: z.array(z.string()).default([]).describe('MXIDs or /regex/ of support staff'),
@@ -201,9 +216,10 @@ export const nlpSection = z
     languages: z
       .array(z.string().regex(/^[a-z]{2}$/, 'expected ISO 639-1 codes'))
       .min(1)
-      .default(['en', 'fr']),
-    model_dir: z.string().default('./models'),
-    batch_size: z.int().min(1).default(1000),
+      .default(['en', 'fr'])
+      .describe('fully supported languages (ISO 639-1); others get the English model, flagged'),
+    model_dir: z.string().default('./models').describe('folder of the trained models (nlp train writes it)'),
+    batch_size: z.int().min(1).default(1000).describe('messages or conversations classified per transaction'),
   })
   .prefault({});
 
@@ -211,14 +227,28 @@ export const twentySection = z
   .strictObject({
     url: httpUrl.default('').describe('Twenty base URL; empty = export off'),
     api_key: secret(),
-    batch_size: z.int().min(1).max(200).default(60),
-    ops_per_minute: z.int().min(1).default(90),
-    enrich_people: z.boolean().default(false),
-    negative_threshold: z.number().min(-1).max(1).default(-0.3),
+    batch_size: z.int().min(1).max(200).default(60).describe('records per createMany / look-up query'),
+    ops_per_minute: z.int().min(1).default(90).describe('client-side budget of GraphQL root fields per minute'),
+    enrich_people: z
+      .boolean()
+      .default(false)
+      .describe('add lastContactAt, averageSentiment, conversationCount, channels to Person'),
+    negative_threshold: z
+      .number()
+      .min(-1)
+      .max(1)
+      .default(-0.3)
+      .describe('sentiment score below which a conversation gets a task'),
     unanswered_after: duration('4h'),
     task_due_after: duration('1d'),
-    close_resolved_tasks: z.boolean().default(true),
-    export_excerpts: z.boolean().default(true),
+    close_resolved_tasks: z
+      .boolean()
+      .default(true)
+      .describe('set a follow-up task to DONE once its conversation resolves'),
+    export_excerpts: z
+      .boolean()
+      .default(true)
+      .describe('put message text in summaries and task bodies (false: labels and metrics only)'),
     agents: z.record(z.string(), z.email()).default({}).describe('Matrix MXID → Twenty workspace member e-mail'),
   })
   .prefault({});
@@ -228,10 +258,10 @@ export const jobsSection = z
     sync: cron('*/5 * * * *'),
     classify: cron('*/5 * * * *'),
     export: cron('*/15 * * * *'),
-    sync_enabled: z.boolean().default(true),
-    classify_enabled: z.boolean().default(true),
-    export_enabled: z.boolean().default(true),
-    timezone: z.string().default('UTC'),
+    sync_enabled: z.boolean().default(true).describe('schedule the sync job in start'),
+    classify_enabled: z.boolean().default(true).describe('schedule the classify job in start'),
+    export_enabled: z.boolean().default(true).describe('schedule the export job in start (needs [twenty] url)'),
+    timezone: z.string().default('UTC').describe('IANA time zone of the cron schedules'),
   })
   .prefault({});
 
@@ -247,7 +277,8 @@ export const reportSection = z
     timezone: z
       .string()
       .default('UTC')
-      .refine(isTimeZone, { message: 'expected an IANA time zone such as "Europe/Paris"' }),
+      .refine(isTimeZone, { message: 'expected an IANA time zone such as "Europe/Paris"' })
+      .describe('IANA time zone of the report’s days'),
   })
   .prefault({});
 
