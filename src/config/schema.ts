@@ -122,6 +122,10 @@ export const bridgeSection = z
     media: z.boolean().default(false).describe('re-upload Wazo file links to the Matrix media repository'),
     reactions: z.boolean().default(false).describe('bridge Matrix reactions to Wazo as short text messages'),
     public_media_url: httpUrl.default('').describe('public base URL under which Wazo users open Matrix media'),
+    media_hosts: z
+      .array(z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'expected host or host:port'))
+      .default([])
+      .describe('hosts on a private network whose files media = true may fetch (the Wazo host always may)'),
     encryption_key: secret(),
   })
   .prefault({});

@@ -193,7 +193,12 @@ export class WazoConnector implements LoginConnector {
   async #fetchMedia(content: string): Promise<NeutralMedia | undefined> {
     const found = detectMediaUrl(content);
     if (!found) return undefined;
-    const got = await downloadMedia(found.url, { maxBytes: 20 * 1024 * 1024, timeoutMs: 15_000 });
+    const got = await downloadMedia(found.url, {
+      maxBytes: 20 * 1024 * 1024,
+      timeoutMs: 15_000,
+      // Files stored on the Wazo server itself may be on a private network; other private hosts are refused.
+      allowedHosts: [new URL(this.#o.wazo.url).host, ...this.#o.bridge.media_hosts],
+    });
     if (!got) return undefined;
     return {
       kind: found.kind,

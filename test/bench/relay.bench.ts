@@ -79,6 +79,7 @@ async function run(mode: 'websocket' | 'webhook', inFlight: number) {
       permissions: {},
       double_puppet: { enabled: false, registration: '' },
       media: false,
+      media_hosts: [],
       reactions: false,
       public_media_url: '',
       encryption_key: randomBytes(32).toString('base64'),

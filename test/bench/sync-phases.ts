@@ -52,7 +52,11 @@ export async function measure(
     const config = Object.freeze({
       ...configSchema.parse({
         homeserver: { url: o.url, domain: 'bench.example' },
-        sync: { accounts: [{ user_id: o.userId, access_token_env: 'BENCH_TOKEN' }], backfill_days: 0, page_size: Number(process.env.BENCH_PAGE ?? 1000) },
+        sync: {
+          accounts: [{ user_id: o.userId, access_token_env: 'BENCH_TOKEN' }],
+          backfill_days: 0,
+          page_size: Number(process.env.BENCH_PAGE ?? 1000),
+        },
       }),
       source: { file: undefined },
     }) as unknown as Config;

@@ -95,6 +95,7 @@ describe('end to end: Wazo ⇄ bridge ⇄ Matrix', () => {
         permissions: { [`@alice:${DOMAIN}`]: 'user', [`@carol:${DOMAIN}`]: 'relay' },
         double_puppet: { enabled: false, registration: '' },
         media: false,
+        media_hosts: [],
         reactions: false,
         public_media_url: '',
         encryption_key: ENCRYPTION_KEY,

@@ -115,6 +115,7 @@ export async function setup(
       permissions: {},
       double_puppet: { enabled: false, registration: '' },
       media: false,
+      media_hosts: [],
       reactions: false,
       public_media_url: '',
       encryption_key: ENCRYPTION_KEY,

@@ -161,9 +161,11 @@ describe('Wazo → Matrix media ([bridge] media = true)', () => {
       }
     });
     await new Promise<void>((r) => files.listen(0, '127.0.0.1', () => r()));
-    const base = `http://127.0.0.1:${(files.address() as { port: number }).port}`;
+    const host = `127.0.0.1:${(files.address() as { port: number }).port}`;
+    const base = `http://${host}`;
     try {
-      s = await setup({ bridge: { media: true } });
+      // A file server on a private network must be listed ([bridge] media_hosts); the Wazo host always is.
+      s = await setup({ bridge: { media: true, media_hosts: [host] } });
       const alice = s.wazo.addUser({ username: 'alice', password: 'pw-a' });
       s.wazo.addUser({ username: 'bob', password: 'pw-b' });
       await login(s, '@alice:hs', 'alice', 'pw-a');
