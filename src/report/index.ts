@@ -16,8 +16,8 @@ export {
   listConversations,
 } from './conversations.ts';
 export { escapeHtml, renderHtml } from './render-html.ts';
-export { renderText } from './render-text.ts';
-export { type ReportConversation, type ReportSummary, summarize } from './summary.ts';
+export { renderText, textTable } from './render-text.ts';
+export { customerLabel, formatDuration, type ReportConversation, type ReportSummary, summarize } from './summary.ts';
 
 export const REPORT_FORMATS = ['json', 'text', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];

@@ -1,12 +1,14 @@
 /** Plain-text rendering of the report, for terminals and e-mail. */
 import { customerLabel, formatDuration, type ReportConversation, type ReportSummary } from './summary.ts';
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
+/** Rows as aligned columns; widths count code points, so accented names and emoji line up. */
+export function textTable(rows: string[][]): string {
+  const len = (t: string) => [...t].length;
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => len(r[i] ?? ''))));
   return rows
     .map((r) =>
       r
-        .map((cell, i) => cell.padEnd(widths[i]))
+        .map((c, i) => c + ' '.repeat(widths[i] - len(c)))
         .join('  ')
         .trimEnd(),
     )
@@ -24,7 +26,7 @@ export function renderText(
   );
   out.push('', `Conversations: ${summary.total}`);
   out.push(
-    table([
+    textTable([
       ['channel', 'open', 'waiting on customer', 'resolved'],
       ...Object.entries(summary.byChannel).map(([ch, s]) => [
         ch,
@@ -41,7 +43,7 @@ export function renderText(
   );
   if (summary.sentimentByDay.length > 0) {
     out.push(
-      table([
+      textTable([
         ['day', 'positive', 'neutral', 'negative', 'mean score'],
         ...summary.sentimentByDay.map((d) => [
           d.day,
@@ -57,7 +59,7 @@ export function renderText(
   out.push(`Top keywords: ${summary.keywords.map((k) => k.keyword).join(', ') || '–'}`);
   out.push('', 'Response times (median / p90)');
   out.push(
-    table([
+    textTable([
       ['', 'first response', 'resolution', 'conversations'],
       ...Object.entries(summary.responseByChannel).map(([k, v]) => [
         k,
@@ -83,7 +85,7 @@ export function renderText(
   if (summary.mostNegative.length === 0) out.push('  none');
   out.push('', 'Conversations');
   out.push(
-    table([
+    textTable([
       ['started', 'channel', 'customer', 'status', 'sentiment', 'intent', 'first response', 'keywords'],
       ...conversations.map((c) => [
         c.started_at.slice(0, 16).replace('T', ' '),

@@ -1,24 +1,11 @@
 /** What the demo prints: the classified conversations, what landed in Twenty, and where the report is. */
-import type { ReportConversation } from '../../report/summary.ts';
-import { customerLabel, formatDuration } from '../../report/summary.ts';
+import { customerLabel, formatDuration, type ReportConversation, textTable } from '../../report/index.ts';
 import type { FakeTwenty } from '../../testing/fake-twenty/index.ts';
 
 const CHANNEL = { whatsapp: 'WhatsApp', wazo: 'Wazo', matrix: 'Matrix' } as const;
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c + ' '.repeat(widths[i] - [...c].length))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
 export function conversationsTable(list: ReportConversation[]): string {
-  return table([
+  return textTable([
     ['channel', 'customer', 'sentiment', 'intent', 'first response', 'resolution', 'status', 'keywords'],
     ...list.map((c) => [
       CHANNEL[c.channel],
@@ -50,7 +37,7 @@ export function twentyTables(twenty: FakeTwenty): string {
   const out: string[] = [];
   out.push(`People (${people.length})`);
   out.push(
-    table([
+    textTable([
       ['name', 'phone', 'e-mail', 'conversations'],
       ...people.map((p) => {
         const phones = (p.phones ?? {}) as { primaryPhoneCallingCode?: string; primaryPhoneNumber?: string };
@@ -68,7 +55,7 @@ export function twentyTables(twenty: FakeTwenty): string {
   );
   out.push('', `Conversations (${conversations.length})`);
   out.push(
-    table([
+    textTable([
       ['person', 'channel', 'sentiment', 'intent', 'status', 'messages'],
       ...conversations.map((c) => [
         name(byId.get(c.personId as string) ?? {}),
@@ -82,7 +69,10 @@ export function twentyTables(twenty: FakeTwenty): string {
   );
   out.push('', `Tasks (${tasks.length})`);
   out.push(
-    table([['title', 'status', 'due'], ...tasks.map((t) => [str(t.title), str(t.status), str(t.dueAt).slice(0, 16)])]),
+    textTable([
+      ['title', 'status', 'due'],
+      ...tasks.map((t) => [str(t.title), str(t.status), str(t.dueAt).slice(0, 16)]),
+    ]),
   );
   return out.join('\n');
 }

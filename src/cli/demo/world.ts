@@ -139,7 +139,7 @@ appservice = true
 
 [sync]
 backfill_days = 7
-staff = ["${staffPattern.replace(/\\/g, '\\\\')}"]
+staff = ["${staffPattern}"]
 
 [twenty]
 url = "${twenty.url}"
