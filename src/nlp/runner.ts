@@ -107,8 +107,10 @@ export async function runClassify(ctx: StageContext, opts: ClassifyOptions): Pro
     });
     docAfter = (batch[batch.length - 1] as (typeof batch)[number]).id;
   }
-  transaction(h, () => deleteOrphanConversationTerms(h));
-  const corpus = corpusDocumentFrequencies(h);
+  // Nothing pending: no conversation to rank, so the corpus is not read at all.
+  const pending = docAfter !== '';
+  if (pending) transaction(h, () => deleteOrphanConversationTerms(h));
+  const corpus = pending ? corpusDocumentFrequencies(h) : { n: 0, df: new Map<string, number>() };
   // A handful of conversations is no corpus: until there are MIN_CORPUS, the training data's frequencies rank.
   const idf =
     corpus.n >= MIN_CORPUS
