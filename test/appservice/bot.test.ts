@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeHomeserver } from '../../src/testing/fake-homeserver/index.ts';
-import { type BridgeUnderTest, newTokens, registrationFor, startBridge } from './harness.ts';
+import { type BridgeUnderTest, newTokens, registrationFor, settle as settleBoth, startBridge } from './harness.ts';
 import { MatrixUser } from './matrix-user.ts';
 import { TestConnector } from './test-connector.ts';
 
@@ -16,13 +16,7 @@ describe('bridge bot', () => {
   let dm: string;
   let adminDm: string;
 
-  const settle = async () => {
-    for (let i = 0; i < 4; i++) {
-      await hs.pusher.idle();
-      await b.bridge.idle();
-      await new Promise((r) => setImmediate(r));
-    }
-  };
+  const settle = () => settleBoth(hs, b.bridge);
   const botSaid = (roomId: string) =>
     hs.model.rooms
       .get(roomId)!
@@ -169,13 +163,7 @@ describe('bridge bot without a remote network', () => {
     const b = await startBridge(hs, tokens);
     reg.url = b.server.url;
     const user = new MatrixUser(hs, 'solo');
-    const settle = async () => {
-      for (let i = 0; i < 4; i++) {
-        await hs.pusher.idle();
-        await b.bridge.idle();
-        await new Promise((r) => setImmediate(r));
-      }
-    };
+    const settle = () => settleBoth(hs, b.bridge);
     await settle();
     const dm = await user.createDm(BOT);
     await settle();

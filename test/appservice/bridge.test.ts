@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type MatrixUserId, remoteMessageId, remoteRoomId, remoteUserId } from '../../src/bridge/index.ts';
+import { type MatrixUserId, remoteMessageId, remoteUserId } from '../../src/bridge/index.ts';
 import { FakeHomeserver } from '../../src/testing/fake-homeserver/index.ts';
-import { type BridgeUnderTest, newTokens, registrationFor, startBridge } from './harness.ts';
+import {
+  type BridgeUnderTest,
+  newTokens,
+  registrationFor,
+  remoteText,
+  settle as settleBoth,
+  startBridge,
+} from './harness.ts';
 import { MatrixUser } from './matrix-user.ts';
 import { TestConnector } from './test-connector.ts';
-
-const msg = (id: string, from: string, text: string, room = 'room1') => ({
-  kind: 'message' as const,
-  portal: { id: remoteRoomId(room) },
-  sender: { id: remoteUserId(from) },
-  remoteId: remoteMessageId(id),
-  at: new Date(1_767_225_600_000),
-  body: { kind: 'text' as const, text },
-});
 
 describe('bridge core against the fake homeserver', () => {
   let hs: FakeHomeserver;
@@ -21,13 +19,7 @@ describe('bridge core against the fake homeserver', () => {
   let conn: TestConnector;
   let alice: MatrixUser;
 
-  const settle = async () => {
-    for (let i = 0; i < 4; i++) {
-      await hs.pusher.idle();
-      await b.bridge.idle();
-      await new Promise((r) => setImmediate(r));
-    }
-  };
+  const settle = () => settleBoth(hs, b.bridge);
   const portalRoom = (remote = 'room1') => hs.model.rooms.get(b.bridge.store.portalByRemote(remote)!.matrixRoomId!)!;
   const texts = (roomId: string, sender?: string) =>
     hs.model.rooms
@@ -59,7 +51,7 @@ describe('bridge core against the fake homeserver', () => {
   });
 
   it('creates the portal with m.bridge state, registers the ghost with its name, invites the linked user', async () => {
-    await conn.host!.queueRemoteEvent(msg('m1', 'u1', 'hello from u1'));
+    await conn.host!.queueRemoteEvent(remoteText('m1', 'u1', 'hello from u1'));
     await settle();
     const room = portalRoom();
     const bridgeState = hs.model.stateContent(room, 'm.bridge', 'localhost/testnet') as {
@@ -78,8 +70,8 @@ describe('bridge core against the fake homeserver', () => {
   });
 
   it('makes one Matrix message from N copies of one remote message', async () => {
-    await Promise.all([1, 2, 3].map(() => conn.host!.queueRemoteEvent(msg('m2', 'u1', 'copy'))));
-    await conn.host!.queueRemoteEvent(msg('m2', 'u1', 'copy'));
+    await Promise.all([1, 2, 3].map(() => conn.host!.queueRemoteEvent(remoteText('m2', 'u1', 'copy'))));
+    await conn.host!.queueRemoteEvent(remoteText('m2', 'u1', 'copy'));
     await settle();
     assert.equal(texts(portalRoom().id).filter((t) => t === 'copy').length, 1);
     assert.ok(conn.host!.isKnownMessage(remoteMessageId('m2')));
@@ -88,7 +80,7 @@ describe('bridge core against the fake homeserver', () => {
   it('updates a ghost profile only when it changed', async () => {
     const puts = () => hs.requestsTo(/\/profile\/.*tn_u1.*\/displayname$/, 'PUT').length;
     const before = puts();
-    await conn.host!.queueRemoteEvent(msg('m3', 'u1', 'again'));
+    await conn.host!.queueRemoteEvent(remoteText('m3', 'u1', 'again'));
     await conn.host!.queueRemoteEvent({ kind: 'ghost-info', user: remoteUserId('u1'), info: { name: 'Ursula One' } });
     await settle();
     assert.equal(puts(), before, 'same name: no profile write');
@@ -110,7 +102,8 @@ describe('bridge core against the fake homeserver', () => {
       times: 2,
       body: { errcode: 'M_LIMIT_EXCEEDED', error: 'slow', retry_after_ms: 5 },
     });
-    for (let i = 0; i < 6; i++) await conn.host!.queueRemoteEvent(msg(`down${i}`, i % 2 ? 'u1' : 'u2', `queued ${i}`));
+    for (let i = 0; i < 6; i++)
+      await conn.host!.queueRemoteEvent(remoteText(`down${i}`, i % 2 ? 'u1' : 'u2', `queued ${i}`));
     await settle();
     const got = texts(portalRoom().id).filter((t) => t.startsWith('queued'));
     assert.deepEqual(

@@ -5,34 +5,26 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { remoteMessageId, remoteRoomId, remoteUserId } from '../../src/bridge/index.ts';
+import { remoteUserId } from '../../src/bridge/index.ts';
 import { buildDoublePuppetRegistration } from '../../src/matrix/index.ts';
 import { FakeHomeserver } from '../../src/testing/fake-homeserver/index.ts';
-import { type BridgeUnderTest, newTokens, registrationFor, startBridge } from './harness.ts';
+import {
+  type BridgeUnderTest,
+  newTokens,
+  registrationFor,
+  remoteText,
+  settle as settleBoth,
+  startBridge,
+} from './harness.ts';
 import { MatrixUser } from './matrix-user.ts';
 import { TestConnector } from './test-connector.ts';
-
-const msg = (id: string, from: string, text: string) => ({
-  kind: 'message' as const,
-  portal: { id: remoteRoomId('room1') },
-  sender: { id: remoteUserId(from) },
-  remoteId: remoteMessageId(id),
-  at: new Date(1_767_225_600_000),
-  body: { kind: 'text' as const, text },
-});
 
 describe('double puppeting', () => {
   let hs: FakeHomeserver;
   let b: BridgeUnderTest;
   let conn: TestConnector;
   let alice: MatrixUser;
-  const settle = async () => {
-    for (let i = 0; i < 4; i++) {
-      await hs.pusher.idle();
-      await b.bridge.idle();
-      await new Promise((r) => setImmediate(r));
-    }
-  };
+  const settle = () => settleBoth(hs, b.bridge);
   const messages = () => {
     const room = hs.model.rooms.get(b.bridge.store.portalByRemote('room1')!.matrixRoomId!)!;
     return room.events.filter((e) => e.type === 'm.room.message');
@@ -67,8 +59,8 @@ describe('double puppeting', () => {
   });
 
   it('posts a linked user’s remote message as their real Matrix account, marked as ours', async () => {
-    await conn.host!.queueRemoteEvent(msg('m1', 'u1', 'question from a customer'));
-    await conn.host!.queueRemoteEvent(msg('m2', 'u2', 'answer Alice typed in her remote app'));
+    await conn.host!.queueRemoteEvent(remoteText('m1', 'u1', 'question from a customer'));
+    await conn.host!.queueRemoteEvent(remoteText('m2', 'u2', 'answer Alice typed in her remote app'));
     await settle();
     const [first, second] = messages();
     assert.equal(first.sender, '@tn_u1:localhost');

@@ -3,7 +3,14 @@
  * 127.0.0.1) registered on it, with an in-test connector. Retries wait on an immediate fake sleep.
  */
 import { randomBytes } from 'node:crypto';
-import { Bridge, type BridgeOptions, type NetworkConnector } from '../../src/bridge/index.ts';
+import {
+  Bridge,
+  type BridgeOptions,
+  type NetworkConnector,
+  remoteMessageId,
+  remoteRoomId,
+  remoteUserId,
+} from '../../src/bridge/index.ts';
 import { type DatabaseHandle, openDatabase } from '../../src/db/index.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createAppserviceApp } from '../../src/http/appservice.ts';
@@ -132,4 +139,25 @@ export async function until(cond: () => boolean, what: string, rounds = 20_000):
     await new Promise((r) => setTimeout(r, 1));
   }
   throw new Error(`timed out waiting for: ${what}`);
+}
+
+/** A remote text message, as the connector hands it to the core. */
+export function remoteText(id: string, from: string, text: string, room = 'room1') {
+  return {
+    kind: 'message' as const,
+    portal: { id: remoteRoomId(room) },
+    sender: { id: remoteUserId(from) },
+    remoteId: remoteMessageId(id),
+    at: new Date(1_767_225_600_000),
+    body: { kind: 'text' as const, text },
+  };
+}
+
+/** Lets the homeserver's pushes and the bridge's outbox run until both are idle. */
+export async function settle(hs: FakeHomeserver, bridge: Bridge): Promise<void> {
+  for (let i = 0; i < 4; i++) {
+    await hs.pusher.idle();
+    await bridge.idle();
+    await new Promise((r) => setImmediate(r));
+  }
 }

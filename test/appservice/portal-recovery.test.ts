@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { remoteMessageId, remoteRoomId, remoteUserId } from '../../src/bridge/index.ts';
+import { remoteUserId } from '../../src/bridge/index.ts';
 import { FakeHomeserver } from '../../src/testing/fake-homeserver/index.ts';
-import { type BridgeUnderTest, newTokens, registrationFor, startBridge } from './harness.ts';
+import { type BridgeUnderTest, newTokens, registrationFor, remoteText, settle, startBridge } from './harness.ts';
 import { TestConnector } from './test-connector.ts';
 
 describe('portal creation after a crash', () => {
@@ -53,18 +53,8 @@ describe('portal creation after a crash', () => {
     );
     const creates = () => hs.requestsTo(/\/createRoom$/, 'POST').length;
     const before = creates();
-    await conn.host!.queueRemoteEvent({
-      kind: 'message',
-      portal: { id: remoteRoomId('room9') },
-      sender: { id: remoteUserId('u1') },
-      remoteId: remoteMessageId('after-crash'),
-      at: new Date(),
-      body: { kind: 'text', text: 'hello again' },
-    });
-    for (let i = 0; i < 4; i++) {
-      await hs.pusher.idle();
-      await b.bridge.idle();
-    }
+    await conn.host!.queueRemoteEvent(remoteText('after-crash', 'u1', 'hello again', 'room9'));
+    await settle(hs, b.bridge);
     assert.equal(creates(), before, 'no second room');
     assert.equal(b.bridge.store.portalByRemote('room9')?.matrixRoomId, orphan.id);
     assert.ok(orphan.events.some((e) => e.type === 'm.room.message' && e.content.body === 'hello again'));
