@@ -2,9 +2,8 @@
  * wazo-chatd rooms and messages, always as `/users/me/...` with the token of the acting user (chatd takes the
  * sender from the token). A 401 invalidates the token and retries once with a fresh one; a second 401 is thrown.
  */
-import { RemoteApiError } from '../errors.ts';
 import type { TokenProvider } from './auth.ts';
-import { toError, type WazoHttp, type WazoRequest } from './http.ts';
+import type { WazoHttp, WazoRequest } from './http.ts';
 import {
   messageListSchema,
   messageSchema,
@@ -85,23 +84,7 @@ export class ChatdClient {
     ).items;
   }
 
-  async #call<S extends z.ZodType>(req: Omit<WazoRequest, 'token'>, schema: S): Promise<z.output<S>> {
-    for (let attempt = 0; ; attempt++) {
-      const token = await this.#tokens.get();
-      const res = await this.#http.raw({ ...req, token });
-      if (res.status === 401 && attempt === 0) {
-        this.#tokens.invalidate(token);
-        continue;
-      }
-      if (res.status < 200 || res.status >= 300) throw toError(req, res);
-      const parsed = schema.safeParse(res.json);
-      if (!parsed.success) {
-        throw new RemoteApiError('wazo-chatd', res.status, `unexpected response shape for ${req.method}`, {
-          remoteCode: 'invalid-response',
-          cause: parsed.error,
-        });
-      }
-      return parsed.data;
-    }
+  #call<S extends z.ZodType>(req: Omit<WazoRequest, 'token'>, schema: S): Promise<z.output<S>> {
+    return this.#http.authed(req, this.#tokens, schema);
   }
 }

@@ -114,21 +114,27 @@ export class WazoHttp {
 
   /** Sends a request and validates a 2xx JSON answer against `schema`; non-2xx becomes RemoteApiError. */
   async json<S extends z.ZodType>(req: WazoRequest, schema: S): Promise<z.output<S>> {
-    const res = await this.raw(req);
-    if (res.status < 200 || res.status >= 300) throw toError(req, res);
-    const parsed = schema.safeParse(res.json);
-    if (!parsed.success) {
-      throw new RemoteApiError(
-        serviceOf(req.path),
-        res.status,
-        `unexpected response shape for ${req.method} ${pathOnly(req.path)}`,
-        {
-          remoteCode: 'invalid-response',
-          cause: parsed.error,
-        },
-      );
+    return validated(req, await this.raw(req), schema);
+  }
+
+  /**
+   * Like {@link json}, with a token from `tokens`: a 401 invalidates it and the request is sent once more with
+   * a fresh one (tokens expire or are revoked between renewals).
+   */
+  async authed<S extends z.ZodType>(
+    req: Omit<WazoRequest, 'token'>,
+    tokens: { get(): Promise<string>; invalidate(token: string): void },
+    schema: S,
+  ): Promise<z.output<S>> {
+    for (let attempt = 0; ; attempt++) {
+      const token = await tokens.get();
+      const res = await this.raw({ ...req, token });
+      if (res.status === 401 && attempt === 0) {
+        tokens.invalidate(token);
+        continue;
+      }
+      return validated({ ...req, token }, res, schema);
     }
-    return parsed.data;
   }
 
   /** Sends a request and expects a 2xx with no body of interest. */
@@ -141,6 +147,20 @@ export class WazoHttp {
   close(): void {
     this.#agent.destroy();
   }
+}
+
+function validated<S extends z.ZodType>(req: WazoRequest, res: WazoResponse, schema: S): z.output<S> {
+  if (res.status < 200 || res.status >= 300) throw toError(req, res);
+  const parsed = schema.safeParse(res.json);
+  if (!parsed.success) {
+    throw new RemoteApiError(
+      serviceOf(req.path),
+      res.status,
+      `unexpected response shape for ${req.method} ${pathOnly(req.path)}`,
+      { remoteCode: 'invalid-response', cause: parsed.error },
+    );
+  }
+  return parsed.data;
 }
 
 /** Turns a non-2xx answer into a RemoteApiError carrying Wazo's `error_id`. */

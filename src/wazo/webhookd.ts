@@ -4,7 +4,7 @@
  * metadata, updates it when the URL or events changed, and creates it otherwise.
  */
 import type { TokenProvider } from './auth.ts';
-import { toError, type WazoHttp, type WazoRequest } from './http.ts';
+import type { WazoHttp, WazoRequest } from './http.ts';
 import { CHAT_EVENTS, subscriptionListSchema, subscriptionSchema, type WazoSubscription } from './schemas.ts';
 import type { z } from 'zod';
 
@@ -78,23 +78,8 @@ export class WebhookdClient {
     return { action: 'updated', uuid: (await this.update(current.uuid, wanted)).uuid };
   }
 
-  async #call<S extends z.ZodType>(req: Omit<WazoRequest, 'token'>, schema: S): Promise<z.output<S>> {
-    for (let attempt = 0; ; attempt++) {
-      const token = await this.#tokens.get();
-      const res = await this.#http.raw({ ...req, token });
-      if (res.status === 401 && attempt === 0) {
-        this.#tokens.invalidate(token);
-        continue;
-      }
-      if (res.status < 200 || res.status >= 300) throw toError(req, res);
-      const parsed = schema.safeParse(res.json);
-      if (!parsed.success)
-        throw toError(req, {
-          status: 502,
-          json: { message: 'unexpected response shape', error_id: 'invalid-response' },
-        });
-      return parsed.data;
-    }
+  #call<S extends z.ZodType>(req: Omit<WazoRequest, 'token'>, schema: S): Promise<z.output<S>> {
+    return this.#http.authed(req, this.#tokens, schema);
   }
 }
 
