@@ -5,16 +5,7 @@
  * After the last attempt a retryable failure is thrown as a retryable `RemoteApiError`, so the outbox can
  * try again later without losing the message.
  */
-import {
-  ClientPrefix,
-  ConnectionError,
-  createClient,
-  MatrixError,
-  type MatrixClient,
-  type Method,
-} from 'matrix-js-sdk';
-import type { IRequestOpts } from 'matrix-js-sdk/lib/http-api/interface.js';
-import { logger as sdkLogger } from 'matrix-js-sdk/lib/logger.js';
+import { ClientPrefix, ConnectionError, createHttp, type IRequestOpts, MatrixError, type Method, type SdkHttp } from './http.ts';
 import { RemoteApiError } from '../errors.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -53,7 +44,6 @@ export interface RequestOptions {
 }
 
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 250, maxDelayMs: 30_000 };
-let sdkQuiet = false;
 
 /** Waits on a real timer that does not keep the process alive on its own (servers do that). */
 export const realSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
@@ -78,22 +68,17 @@ export function abortableSleep(
 export class MatrixApi {
   readonly baseUrl: string;
   readonly botUserId: string;
-  readonly #client: MatrixClient;
+  readonly #http: SdkHttp;
   readonly #retry: RetryPolicy;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #timeoutMs: number;
   readonly #asToken: string;
 
   constructor(opts: MatrixApiOptions) {
-    if (!sdkQuiet) {
-      // The SDK logs every request at debug/info through loglevel; our own logs say what matters.
-      (sdkLogger as unknown as { setLevel(level: string): void }).setLevel('warn');
-      sdkQuiet = true;
-    }
     this.baseUrl = opts.baseUrl.replace(/\/$/, '');
     this.botUserId = opts.botUserId;
     this.#asToken = opts.asToken;
-    this.#client = createClient({ baseUrl: this.baseUrl, accessToken: opts.asToken, userId: opts.botUserId });
+    this.#http = createHttp(this.baseUrl, opts.asToken);
     this.#retry = { ...DEFAULT_RETRY, ...opts.retry };
     this.#sleep = opts.sleep ?? realSleep;
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
@@ -106,7 +91,7 @@ export class MatrixApi {
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) query[k] = v;
     const prefix = opts.prefix ?? ClientPrefix.V3;
     return this.#withRetry(`${method} ${path}`, { ...this.#retry, ...opts.retry }, () =>
-      this.#client.http.authedRequest<T>(
+      this.#http.authedRequest<T>(
         method as Method,
         path,
         query,

@@ -1,18 +1,16 @@
 /**
- * Read-only Client-Server calls of the sync job: matrix-js-sdk's HTTP layer (`createClient` +
- * `http.authedRequest`) with the retry policy of issue 5 §7: 429 → wait `Retry-After` / `retry_after_ms`;
+ * Read-only Client-Server calls of the sync job: matrix-js-sdk's HTTP layer (`MatrixHttpApi.authedRequest`,
+ * see src/matrix/http.ts) with the retry policy of issue 5 §7: 429 → wait `Retry-After` / `retry_after_ms`;
  * 5xx and network errors → capped exponential backoff; other errors fail at once. Sleeps are injected so
  * tests never wait on real time. Works with a user's access token or the appservice `as_token` alike.
  *
- * Why not `MatrixApi` from src/matrix: it passes `localTimeoutMs`, for which the SDK arms a plain
- * `setTimeout` per request that is never cleared, keeping a finished CLI run (and the tests) alive for the
- * whole timeout. Here the timeout is an `AbortSignal.timeout`, which does not hold the process open.
+ * Not `MatrixApi` from src/matrix: that one is the appservice's (`as_token`, identity assertion per call);
+ * the reader acts as one account, with any kind of token. Timeouts are `AbortSignal.timeout`s, which do not
+ * hold a finished CLI run open.
  */
-import { createClient, type MatrixClient, Method } from 'matrix-js-sdk';
-import type { IRequestOpts } from 'matrix-js-sdk/lib/http-api/interface.js';
-import { logger as sdkLogger } from 'matrix-js-sdk/lib/logger.js';
 import { RemoteApiError } from '../errors.ts';
-import { type RetryPolicy, toRemoteError } from '../matrix/index.ts';
+import { type RetryPolicy, toRemoteError } from '../matrix/api.ts';
+import { createHttp, type IRequestOpts, Method, type SdkHttp } from '../matrix/http.ts';
 import type { ClientEvent } from './room-info.ts';
 
 export interface ReaderOptions {
@@ -35,19 +33,13 @@ export const HISTORY_TYPES = ['m.room.message', 'm.room.encrypted', 'm.reaction'
 
 export class MatrixReader {
   readonly userId: string;
-  readonly #client: MatrixClient;
+  readonly #http: SdkHttp;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #retry: RetryPolicy;
 
   constructor(o: ReaderOptions) {
-    // The SDK logs every request through loglevel; our own logs say what matters.
-    (sdkLogger as unknown as { setLevel(level: string): void }).setLevel('warn');
     this.userId = o.userId;
-    this.#client = createClient({
-      baseUrl: o.baseUrl.replace(/\/$/, ''),
-      accessToken: o.accessToken,
-      userId: o.userId,
-    });
+    this.#http = createHttp(o.baseUrl, o.accessToken);
     this.#sleep = o.sleep;
     this.#retry = { maxAttempts: 6, baseDelayMs: 250, maxDelayMs: 30_000, ...o.retry };
   }
@@ -126,7 +118,7 @@ export class MatrixReader {
     let delay = policy.baseDelayMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#client.http.authedRequest<T>(method, path, query, body, {
+        return await this.#http.authedRequest<T>(method, path, query, body, {
           abortSignal: AbortSignal.timeout(60_000),
         } as unknown as IRequestOpts);
       } catch (err) {
