@@ -155,17 +155,26 @@ export class Bridge implements BridgeHost {
 
   // ------------------------------------------------------------------ appservice API handler
 
-  /** Records the events of a transaction durably (one SQLite transaction), then starts their delivery. */
-  acceptTransaction(txnId: string, events: unknown[], _ephemeral: unknown[]): { duplicate: boolean; accepted: number } {
+  /**
+   * Records the events of a transaction durably (atomically, in the turn's group commit), starts their
+   * delivery, and resolves once they are committed: only then may the homeserver get its 200.
+   */
+  async acceptTransaction(
+    txnId: string,
+    events: unknown[],
+    _ephemeral: unknown[],
+  ): Promise<{ duplicate: boolean; accepted: number }> {
     const store = this.store;
     if (store.txnSeen(this.#tokenHash, txnId)) {
+      // Seen, but possibly still in this turn's batch (a retry racing the first attempt).
+      await store.durable();
       this.#txns.inc({ result: 'duplicate' });
       return { duplicate: true, accepted: 0 };
     }
     const now = this.#ctx.now();
     const rooms = new Set<string>();
     let accepted = 0;
-    store.tx(() => {
+    store.batched(() => {
       for (const raw of events) {
         const ev = parseMatrixEvent(raw);
         if (!ev) {
@@ -187,8 +196,9 @@ export class Bridge implements BridgeHost {
       // replayed, so it costs no write; any other is recorded with its events, in the same commit.
       if (accepted > 0) store.txnRecord(this.#tokenHash, txnId, accepted, now);
     });
-    this.#txns.inc({ result: 'accepted' });
     for (const r of rooms) this.outbox.kick(r);
+    await store.durable();
+    this.#txns.inc({ result: 'accepted' });
     return { duplicate: false, accepted };
   }
 
@@ -232,6 +242,7 @@ export class Bridge implements BridgeHost {
       dedupe = `i:${randomUUID()}`;
     }
     if (this.store.outboxInsert('remote', key, dedupe, serializeRemoteEvent(ev), now)) this.outbox.kick(key);
+    await this.store.durable();
   }
 
   isKnownMessage(remoteId: RemoteMessageId): boolean {

@@ -111,6 +111,8 @@ export class Outbox {
     while (!this.#stopped) {
       const rows = this.#o.store.outboxNext(queueKey, this.#cursor.get(queueKey) ?? 0, BATCH);
       if (rows.length === 0) return;
+      // Rows written this turn are committed before anything is sent on their behalf.
+      await this.#o.store.durable();
       for (const row of rows) {
         if (this.#stopped) return;
         const wait = row.nextAttemptAt - now();
@@ -123,6 +125,8 @@ export class Outbox {
         this.#cursor.set(queueKey, row.id);
         if (outcome === 'done') this.#markDone(row);
       }
+      // A short page was the whole queue: rows added since were kicked, and `kick` runs the loop again.
+      if (rows.length < BATCH && this.#cursor.get(queueKey) === rows.at(-1)!.id) return;
     }
   }
 

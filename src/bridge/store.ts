@@ -1,9 +1,11 @@
 /**
  * Repository of the bridge tables (src/db/schema/bridge.ts). The only code that writes them. Hot paths
- * (transactions, outbox) use prepared statements; everything is synchronous (better-sqlite3).
+ * (transactions, outbox) use prepared statements; everything is synchronous (better-sqlite3). The hot writes
+ * (outbox rows and done marks, message map, transaction records) join the connection's group commit and are
+ * durable once {@link BridgeStore.durable} resolves; every other write is committed when its method returns.
  */
 import type { Statement } from 'better-sqlite3';
-import type { DatabaseHandle } from '../db/index.ts';
+import { type DatabaseHandle, type GroupCommit, groupCommit } from '../db/index.ts';
 
 export interface PortalRow {
   remoteRoomId: string;
@@ -50,9 +52,11 @@ const bool = (v: unknown) => v === 1 || v === true;
 export class BridgeStore {
   readonly handle: DatabaseHandle;
   readonly #s: Record<string, Statement>;
+  readonly #g: GroupCommit;
 
   constructor(handle: DatabaseHandle) {
     this.handle = handle;
+    this.#g = groupCommit(handle.sqlite);
     const p = (sql: string) => handle.sqlite.prepare(sql);
     this.#s = {
       txnSeen: p('select 1 from appservice_txns where token_hash = ? and txn_id = ?'),
@@ -110,9 +114,22 @@ export class BridgeStore {
     };
   }
 
-  /** Runs `fn` in one synchronous transaction. */
+  /** Runs `fn` in one synchronous transaction, committed when this (outermost) call returns. */
   tx<T>(fn: () => T): T {
-    return this.handle.sqlite.transaction(fn)();
+    return this.#g.now(fn);
+  }
+
+  /**
+   * Runs `fn` atomically in this turn's group commit (src/db/group-commit.ts): the hot path's writes. Await
+   * {@link durable} before acknowledging them to anyone.
+   */
+  batched<T>(fn: () => T): T {
+    return this.#g.batch(fn);
+  }
+
+  /** Resolves once every write made so far is committed. */
+  durable(): Promise<void> {
+    return this.#g.durable();
   }
 
   // -- appservice transactions
@@ -126,7 +143,7 @@ export class BridgeStore {
   // -- outbox
   /** Inserts a pending row; false when the dedupe key was already there (duplicate). */
   outboxInsert(lane: 'matrix' | 'remote', queueKey: string, dedupeKey: string, payload: string, now: number): boolean {
-    return this.#s.outboxInsert.run(lane, queueKey, dedupeKey, payload, now).changes > 0;
+    return this.#g.batch(() => this.#s.outboxInsert.run(lane, queueKey, dedupeKey, payload, now).changes > 0);
   }
   outboxHas(dedupeKey: string): boolean {
     return this.#s.outboxHas.get(dedupeKey) !== undefined;
@@ -138,15 +155,15 @@ export class BridgeStore {
   /** Marks rows delivered, in one transaction. */
   outboxDone(ids: readonly number[], now: number): void {
     if (ids.length === 0) return;
-    this.tx(() => {
+    this.#g.batch(() => {
       for (const id of ids) this.#s.outboxDone.run(now, id);
     });
   }
   outboxRetry(id: number, nextAt: number, error: string): void {
-    this.#s.outboxRetry.run(nextAt, error, id);
+    this.tx(() => this.#s.outboxRetry.run(nextAt, error, id));
   }
   outboxFailed(id: number, error: string, now: number): void {
-    this.#s.outboxFailed.run(error, now, id);
+    this.tx(() => this.#s.outboxFailed.run(error, now, id));
   }
   outboxPendingKeys(): string[] {
     return (this.#s.outboxPendingKeys.all() as { k: string }[]).map((r) => r.k);
@@ -160,7 +177,7 @@ export class BridgeStore {
     return (this.#s.outboxFailedCount.get() as { n: number }).n;
   }
   outboxPrune(before: number): number {
-    return this.#s.outboxPrune.run(before).changes;
+    return this.tx(() => this.#s.outboxPrune.run(before).changes);
   }
 
   // -- message map
@@ -182,7 +199,7 @@ export class BridgeStore {
     },
     now: number,
   ): void {
-    this.#s.mapInsert.run(m.eventId, m.remoteId, m.roomId, m.remoteRoomId, m.direction, now);
+    this.#g.batch(() => this.#s.mapInsert.run(m.eventId, m.remoteId, m.roomId, m.remoteRoomId, m.direction, now));
   }
 
   // -- portals
@@ -193,19 +210,21 @@ export class BridgeStore {
     return toPortal(this.#s.portalByRoom.get(roomId) as Row | undefined);
   }
   portalUpsert(p: Omit<PortalRow, 'broken'>, now: number): void {
-    this.#s.portalUpsert.run(
-      p.remoteRoomId,
-      p.network,
-      p.matrixRoomId,
-      p.name,
-      p.topic,
-      p.isDirect ? 1 : 0,
-      p.fixedMembers ? 1 : 0,
-      now,
+    this.tx(() =>
+      this.#s.portalUpsert.run(
+        p.remoteRoomId,
+        p.network,
+        p.matrixRoomId,
+        p.name,
+        p.topic,
+        p.isDirect ? 1 : 0,
+        p.fixedMembers ? 1 : 0,
+        now,
+      ),
     );
   }
   portalMarkBroken(remoteRoomId: string, reason: string): void {
-    this.#s.portalBroken.run(reason, remoteRoomId);
+    this.tx(() => this.#s.portalBroken.run(reason, remoteRoomId));
   }
   portals(): PortalRow[] {
     return (this.#s.portalAll.all() as Row[]).map((r) => toPortal(r)!);
@@ -225,7 +244,9 @@ export class BridgeStore {
     };
   }
   ghostUpsert(g: GhostRow, network: string, now: number): void {
-    this.#s.ghostUpsert.run(g.remoteUserId, network, g.userId, g.displayName, g.avatarMxc, g.email, g.phone, now);
+    this.tx(() =>
+      this.#s.ghostUpsert.run(g.remoteUserId, network, g.userId, g.displayName, g.avatarMxc, g.email, g.phone, now),
+    );
   }
 
   // -- puppets
@@ -247,13 +268,13 @@ export class BridgeStore {
     });
   }
   puppetCredentials(matrixUserId: string, credentials: string): void {
-    this.#s.puppetCreds.run(credentials, matrixUserId);
+    this.tx(() => this.#s.puppetCreds.run(credentials, matrixUserId));
   }
   puppetLoggedOut(matrixUserId: string, reason: string): void {
-    this.#s.puppetLoggedOut.run(reason, matrixUserId);
+    this.tx(() => this.#s.puppetLoggedOut.run(reason, matrixUserId));
   }
   puppetDelete(matrixUserId: string): void {
-    this.#s.puppetDelete.run(matrixUserId);
+    this.tx(() => this.#s.puppetDelete.run(matrixUserId));
   }
 
   // -- management rooms and flags
@@ -271,7 +292,7 @@ export class BridgeStore {
   }
   /** Sets a one-time flag; true when it was not set before. */
   flagOnce(roomId: string, flag: string, now: number): boolean {
-    return this.#s.flagSet.run(roomId, flag, now).changes > 0;
+    return this.tx(() => this.#s.flagSet.run(roomId, flag, now).changes > 0);
   }
   roomsWithFlag(flag: string): string[] {
     return (this.#s.flagsLike.all(flag) as { r: string }[]).map((r) => r.r);

@@ -10,6 +10,7 @@ import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { AppError, ConfigError } from '../errors.ts';
 import { tuneConnection } from './pragmas.ts';
+import { flushGroupCommit } from './group-commit.ts';
 import * as schema from './schema/index.ts';
 
 export type Schema = typeof schema;
@@ -64,6 +65,7 @@ export function openDatabase(url: string, opts: OpenOptions = {}): DatabaseHandl
     close() {
       if (closed) return;
       closed = true;
+      flushGroupCommit(sqlite);
       if (path !== ':memory:' && !opts.readonly) sqlite.pragma('wal_checkpoint(TRUNCATE)');
       sqlite.close();
     },

@@ -14,7 +14,11 @@ export interface AppserviceHandler {
    * Records a transaction durably and returns once it is safe to acknowledge. `duplicate` when this txnId
    * was accepted before (nothing is processed again). Must be quick: no network I/O before it returns.
    */
-  acceptTransaction(txnId: string, events: unknown[], ephemeral: unknown[]): { duplicate: boolean; accepted: number };
+  acceptTransaction(
+    txnId: string,
+    events: unknown[],
+    ephemeral: unknown[],
+  ): Promise<{ duplicate: boolean; accepted: number }>;
   /** True when the user is one of ours and now exists on the homeserver (registered on demand). */
   queryUser(userId: string): Promise<boolean>;
   /** True when the alias is one of ours and the room now exists. */
@@ -69,7 +73,7 @@ export function createAppserviceApp(opts: AppserviceAppOptions): Hono {
       const { events, ephemeral } = body as { events?: unknown; ephemeral?: unknown };
       if (!Array.isArray(events)) return c.json(errorBody('M_BAD_JSON', '`events` must be an array.'), 400);
       const eph = Array.isArray(ephemeral) ? ephemeral : [];
-      const res = opts.handler.acceptTransaction(txnId, events, eph);
+      const res = await opts.handler.acceptTransaction(txnId, events, eph);
       if (res.duplicate) log.debug({ txn_id: txnId }, 'duplicate transaction acknowledged');
       return c.json({}, 200);
     });

@@ -107,7 +107,10 @@ export class Inbound {
     // Webhook messages are acknowledged once durable in the inbox, not after the reorder window. A failed
     // write throws before the uuid is marked seen, so webhookd's retry is accepted.
     const durable = source === 'webhook' || source === 'replay';
-    if (source === 'webhook') this.#o.inbox.put(msg);
+    if (source === 'webhook') {
+      this.#o.inbox.put(msg);
+      await this.#o.inbox.durable();
+    }
     this.#seen.add(uuid);
     const queued = new Promise<void>((resolve, reject) => {
       this.#reorder.push({

@@ -3,7 +3,7 @@
  * not after the reorder window, so slow acknowledgements never throttle its few workers. Rows leave once the
  * core has queued the message; rows left by a crash are replayed at start. Repository of `wazo_inbox`.
  */
-import type { DatabaseHandle } from '../db/index.ts';
+import { type DatabaseHandle, groupCommit } from '../db/index.ts';
 import { messageSchema, type WazoMessage } from './schemas.ts';
 
 export interface InboxStore {
@@ -11,6 +11,8 @@ export interface InboxStore {
   remove(uuid: string): void;
   /** Every message still waiting, oldest first. Rows that no longer parse are dropped. */
   pending(): WazoMessage[];
+  /** Resolves once the rows put so far are stored durably (before acknowledging webhookd). */
+  durable(): Promise<void>;
 }
 
 export function memoryInbox(): InboxStore {
@@ -19,6 +21,7 @@ export function memoryInbox(): InboxStore {
     put: (m) => void rows.set(m.uuid.toLowerCase(), m),
     remove: (u) => void rows.delete(u),
     pending: () => [...rows.values()],
+    durable: () => Promise.resolve(),
   };
 }
 
@@ -26,9 +29,12 @@ export function sqliteInbox(handle: DatabaseHandle, now: () => number): InboxSto
   const ins = handle.sqlite.prepare('insert or ignore into wazo_inbox (uuid, payload, received_at) values (?, ?, ?)');
   const del = handle.sqlite.prepare('delete from wazo_inbox where uuid = ?');
   const all = handle.sqlite.prepare('select uuid, payload from wazo_inbox order by received_at, uuid');
+  // Rows join the connection's group commit (src/db/group-commit.ts); `durable` waits for it.
+  const group = groupCommit(handle.sqlite);
   return {
-    put: (m) => void ins.run(m.uuid.toLowerCase(), JSON.stringify(m), now()),
-    remove: (u) => void del.run(u),
+    put: (m) => void group.batch(() => ins.run(m.uuid.toLowerCase(), JSON.stringify(m), now())),
+    remove: (u) => void group.batch(() => del.run(u)),
+    durable: () => group.durable(),
     pending() {
       const out: WazoMessage[] = [];
       for (const row of all.all() as { uuid: string; payload: string }[]) {

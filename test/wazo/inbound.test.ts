@@ -324,6 +324,7 @@ describe('Wazo → Matrix over webhooks', () => {
       },
       remove: (u: string) => void rows.delete(u),
       pending: () => [...rows.values()] as never[],
+      durable: () => Promise.resolve(),
     };
     s = await setup({ events: 'webhook', reorder: 0, connector: { inbox } });
     const alice = s.wazo.addUser({ username: 'alice', password: 'pw-a' });
@@ -388,6 +389,7 @@ describe('Wazo → Matrix over webhooks', () => {
       put: (m: { uuid: string }) => void rows.set(m.uuid, m),
       remove: (u: string) => void rows.delete(u),
       pending: () => [...rows.values()] as never[],
+      durable: () => Promise.resolve(),
     };
     s = await setup({ events: 'webhook', reorder: 0, connector: { inbox } });
     s.host.portals.add(room);
