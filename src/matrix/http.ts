@@ -1,7 +1,8 @@
 /**
  * matrix-js-sdk's HTTP layer on its own: `MatrixHttpApi` (auth, prefixes, JSON, `MatrixError` mapping) without
  * `createClient`, whose import pulls in the whole client (stores, crypto glue, models) for about 34 MB more
- * resident memory than we use. Both the appservice API and the sync reader stand on this.
+ * resident memory than we use. Both the appservice API and the sync reader stand on this, with our keep-alive
+ * node:http `fetchFn` (src/matrix/fetch.ts).
  */
 import {
   ClientPrefix,
@@ -15,12 +16,19 @@ import {
 import type { IRequestOpts } from 'matrix-js-sdk/lib/http-api/interface.js';
 import { logger as sdkLogger } from 'matrix-js-sdk/lib/logger.js';
 import { TypedEventEmitter } from 'matrix-js-sdk/lib/models/typed-event-emitter.js';
+import { sdkFetch } from './fetch.ts';
 
 export { ClientPrefix, ConnectionError, MatrixError, Method, type IRequestOpts };
 
 let sdkQuiet = false;
 
-export type SdkHttp = MatrixHttpApi<{ baseUrl: string; prefix: string; onlyData: true; accessToken: string }>;
+export type SdkHttp = MatrixHttpApi<{
+  baseUrl: string;
+  prefix: string;
+  onlyData: true;
+  accessToken: string;
+  fetchFn: typeof globalThis.fetch;
+}>;
 
 /** An authenticated C-S HTTP client (`/_matrix/client/v3` by default; `authedRequest` takes a `prefix`). */
 export function createHttp(baseUrl: string, accessToken: string): SdkHttp {
@@ -34,5 +42,6 @@ export function createHttp(baseUrl: string, accessToken: string): SdkHttp {
     prefix: ClientPrefix.V3,
     onlyData: true,
     accessToken,
+    fetchFn: sdkFetch,
   });
 }

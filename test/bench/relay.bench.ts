@@ -167,6 +167,7 @@ async function run(mode: 'websocket' | 'webhook', inFlight: number) {
   done = 0;
 
   const t0 = performance.now();
+  const cpu0 = process.threadCpuUsage();
   let sent = 0;
   while (done < MESSAGES) {
     const ns: number[] = [];
@@ -175,6 +176,9 @@ async function run(mode: 'websocket' | 'webhook', inFlight: number) {
     await new Promise<void>((r) => (wake = r));
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.threadCpuUsage(cpu0);
+  /** CPU time of the bridge's thread per message (user + system): what bounds throughput on one core. */
+  const cpuUsPerMessage = Math.round((cpu.user + cpu.system) / MESSAGES);
   latencies.sort((a, b) => a - b);
   queuedLat.sort((a, b) => a - b);
   const at = (arr: number[], p: number) => arr[Math.min(arr.length - 1, Math.floor((p / 100) * arr.length))];
@@ -185,6 +189,7 @@ async function run(mode: 'websocket' | 'webhook', inFlight: number) {
     rooms: ROOMS,
     inFlight,
     perSecond: Math.round(MESSAGES / seconds),
+    cpuUsPerMessage,
     p50: pct(50),
     p99: pct(99),
     q50: at(queuedLat, 50),
@@ -218,7 +223,7 @@ clearInterval(sampler);
 for (const r of results) {
   process.stdout.write(
     `${r.mode.padEnd(9)} ${r.messages} msgs / ${r.rooms} rooms (≤ ${r.inFlight} in flight, reorder window ${r.window} ms): ` +
-      `${r.perSecond} msgs/s, bridge-added latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms ` +
+      `${r.perSecond} msgs/s (bridge thread CPU ${r.cpuUsPerMessage} µs/msg), bridge-added latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms ` +
       `(of which event in → durably queued on the core: p50 ${r.q50.toFixed(1)} ms, p99 ${r.q99.toFixed(1)} ms)\n`,
   );
 }
