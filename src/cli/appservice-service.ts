@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { Bridge, type NetworkConnector } from '../bridge/index.ts';
 import { createAppserviceApp } from '../http/appservice.ts';
+import { startWalCheckpointer, type WalCheckpointer } from '../db/index.ts';
 import { ConfigError } from '../errors.ts';
 import { registerSecret } from '../log.ts';
 import { abortableSleep, MatrixApi, readRegistration, realSleep, watchHomeserver } from '../matrix/index.ts';
@@ -72,6 +73,7 @@ export function appserviceService(rt: Runtime, connector?: NetworkConnector): Se
   rt.health.declare('homeserver', true);
   const app = createAppserviceApp({ hsToken: reg.hs_token, handler: bridge, log });
   let watcher: Promise<void> | undefined;
+  let checkpointer: WalCheckpointer | undefined;
   return {
     name: 'appservice',
     mounts: [{ path: '/', app }],
@@ -85,11 +87,13 @@ export function appserviceService(rt: Runtime, connector?: NetworkConnector): Se
         signal,
         sleep: abortableSleep(realSleep, signal),
       });
+      checkpointer = startWalCheckpointer(rt.database(), { log });
       await bridge.start(signal);
     },
     async stop() {
       await bridge.stop();
       await watcher;
+      await checkpointer?.stop();
     },
   };
 }

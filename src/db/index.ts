@@ -9,6 +9,7 @@ export {
   sqlitePath,
   transaction,
 } from './client.ts';
+export { startWalCheckpointer, type WalCheckpointer } from './checkpointer.ts';
 export { flushGroupCommit, GroupCommit, groupCommit } from './group-commit.ts';
 export { tuneConnection } from './pragmas.ts';
 export {

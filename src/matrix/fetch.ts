@@ -20,6 +20,8 @@ interface FetchInit {
   headers?: Record<string, string>;
   body?: string | Uint8Array | null;
   signal?: AbortSignal | null;
+  /** false: a fresh connection, closed after the answer (as clients without a session pool do). */
+  keepAlive?: boolean;
 }
 
 class NodeResponse {
@@ -74,8 +76,8 @@ class NodeResponse {
 /** A `fetch` for JSON APIs over node:http(s) keep-alive agents (see the module comment). */
 export function nodeFetch(input: string | URL, init: FetchInit = {}): Promise<NodeResponse> {
   const url = typeof input === 'string' ? new URL(input) : input;
-  const agent = agents[url.protocol as keyof typeof agents];
-  if (!agent) return Promise.reject(new TypeError(`unsupported URL scheme ${url.protocol}`));
+  const pooled = agents[url.protocol as keyof typeof agents];
+  if (!pooled) return Promise.reject(new TypeError(`unsupported URL scheme ${url.protocol}`));
   const signal = init.signal ?? undefined;
   if (signal?.aborted) return Promise.reject(signal.reason);
   const headers: Record<string, string | number> = { ...init.headers };
@@ -83,6 +85,7 @@ export function nodeFetch(input: string | URL, init: FetchInit = {}): Promise<No
   if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
   const lib = url.protocol === 'https:' ? https : http;
   return new Promise<NodeResponse>((resolve, reject) => {
+    const agent = init.keepAlive === false ? false : pooled;
     const req = lib.request(url, { method: init.method ?? 'GET', headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

@@ -3,6 +3,7 @@
  * with `Authorization: Bearer <hs_token>`, in stream order, one transaction at a time per appservice,
  * retrying the same txnId with exponential backoff while the appservice fails.
  */
+import { nodeFetch } from '../../matrix/fetch.ts';
 import type { AppserviceRegistration, FakeEvent, HomeserverModel } from './model.ts';
 
 export interface PusherOptions {
@@ -84,7 +85,8 @@ export class AppservicePusher {
 
   async #send(as: AppserviceRegistration, txnId: string, events: FakeEvent[]): Promise<boolean> {
     try {
-      const res = await fetch(
+      // Keep-alive, as Synapse's appservice HTTP client pools its connections.
+      const res = await nodeFetch(
         `${as.url!.replace(/\/$/, '')}/_matrix/app/v1/transactions/${encodeURIComponent(txnId)}`,
         {
           method: 'PUT',
@@ -104,7 +106,7 @@ export class AppservicePusher {
   /** Calls the appservice's ping endpoint; status 0 when unreachable. */
   async ping(as: AppserviceRegistration, transactionId?: string): Promise<{ status: number; body: unknown }> {
     try {
-      const res = await fetch(`${as.url!.replace(/\/$/, '')}/_matrix/app/v1/ping`, {
+      const res = await nodeFetch(`${as.url!.replace(/\/$/, '')}/_matrix/app/v1/ping`, {
         method: 'POST',
         headers: { authorization: `Bearer ${as.hs_token}`, 'content-type': 'application/json' },
         body: JSON.stringify(transactionId ? { transaction_id: transactionId } : {}),

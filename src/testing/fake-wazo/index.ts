@@ -14,6 +14,7 @@ import { wazoError } from './errors.ts';
 import { type BusEvent, envelope, type FakeUser, FakeWazoState } from './state.ts';
 import { FakeWebsocketd } from './websocketd.ts';
 import { type HookLog, MAX_ATTEMPTS, matches, renderTemplate, webhookdRoutes } from './webhookd.ts';
+import { nodeFetch } from '../../matrix/fetch.ts';
 
 export type { FakeMessage, FakeRoom, FakeUser } from './state.ts';
 export type Daemon = 'auth' | 'chatd' | 'confd' | 'webhookd' | 'websocketd';
@@ -221,10 +222,12 @@ export class FakeWazo {
       const contentType = sub.config.body ? (sub.config.content_type ?? 'text/plain') : 'application/json';
       let status: number | null = null;
       try {
-        const res = await fetch(url, {
+        // One connection per delivery, as webhookd's `requests.request` (no session) does.
+        const res = await nodeFetch(url, {
           method: (sub.config.method ?? 'post').toUpperCase(),
           headers: { 'content-type': `${contentType}; charset=utf-8`, 'user-agent': 'python-requests/2.31.0' },
           body,
+          keepAlive: false,
         });
         status = res.status;
         await res.arrayBuffer();
