@@ -15,6 +15,9 @@
  */
 import type Database from 'better-sqlite3';
 
+/** Shortest time between two group commits of one connection. */
+const COMMIT_INTERVAL_MS = 1;
+
 interface Waiter {
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -26,6 +29,7 @@ export class GroupCommit {
   #open = false;
   #waiters: Waiter[] = [];
   #commits = 0;
+  #lastCommit = -Infinity;
 
   /** `onError` hears about a failed end-of-turn commit (its waiters are rejected too). */
   constructor(sqlite: Database.Database, onError?: (err: unknown) => void) {
@@ -49,13 +53,18 @@ export class GroupCommit {
       if (this.#sqlite.inTransaction) return this.#sqlite.transaction(fn)(); // someone else's transaction
       this.#sqlite.exec('BEGIN IMMEDIATE');
       this.#open = true;
-      setImmediate(() => {
+      const commit = () => {
         try {
           this.flush();
         } catch (err) {
           this.#onError(err);
         }
-      });
+      };
+      // At the end of this turn, but at most one commit per COMMIT_INTERVAL_MS: under load, the writes of
+      // several turns share a commit; when idle, a write is committed at once.
+      const wait = this.#lastCommit + COMMIT_INTERVAL_MS - performance.now();
+      if (wait > 0) setTimeout(commit, wait);
+      else setImmediate(commit);
     }
     return this.#inBatch(fn);
   }
@@ -108,6 +117,7 @@ export class GroupCommit {
     }
     this.#open = false;
     this.#commits++;
+    this.#lastCommit = performance.now();
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) w.resolve();
