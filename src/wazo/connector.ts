@@ -19,6 +19,7 @@ import {
   remoteUserId,
 } from '../bridge/index.ts';
 import type { Config } from '../config/index.ts';
+import { parseEncryptionKey } from '../db/token-crypto.ts';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { AuthClient, RenewingToken } from './auth.ts';
@@ -36,7 +37,6 @@ import type { WazoPuppet } from './puppet.ts';
 import { PuppetPool } from './puppet-pool.ts';
 import { RoomDirectory } from './rooms.ts';
 import { CHAT_EVENTS, parseChatEvent, type WazoChatEvent } from './schemas.ts';
-import { parseEncryptionKey } from './token-crypto.ts';
 import { type Clock, systemClock } from './timers.ts';
 import { WazoEventStream } from './websocket.ts';
 import { keepSubscription, WebhookdClient } from './webhookd.ts';
