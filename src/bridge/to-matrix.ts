@@ -14,7 +14,12 @@ import type { PortalManager } from './portals.ts';
 
 /** Outbox payload form of a RemoteEvent (dates as ISO strings, bytes as base64). */
 export function serializeRemoteEvent(ev: RemoteEvent): string {
-  return JSON.stringify(ev, (_k, v) => (v instanceof Uint8Array ? { $b64: Buffer.from(v).toString('base64') } : v));
+  // The holder's own value, not `v`: JSON.stringify hands the replacer a Buffer already turned into
+  // `{ type: 'Buffer', data }` by its toJSON.
+  return JSON.stringify(ev, function (this: Record<string, unknown>, k: string, v: unknown) {
+    const raw = this[k];
+    return raw instanceof Uint8Array ? { $b64: Buffer.from(raw).toString('base64') } : v;
+  });
 }
 
 export function parseRemoteEvent(payload: string): RemoteEvent {

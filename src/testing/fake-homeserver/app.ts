@@ -79,11 +79,13 @@ export function buildApp(
         rule.headers,
       );
     }
-    const raw = c.req.method === 'GET' || c.req.method === 'DELETE' ? '' : await c.req.text();
+    // Media bodies are bytes: read as text here, hono would hand the upload route that text re-encoded as UTF-8.
+    const media = url.pathname.startsWith('/_matrix/media/');
+    const raw = c.req.method === 'GET' || c.req.method === 'DELETE' || media ? '' : await c.req.text();
     let body: unknown;
     let isJson = false;
     const ctype = c.req.header('content-type') ?? '';
-    if (raw && !url.pathname.startsWith('/_matrix/media/')) {
+    if (raw) {
       try {
         body = JSON.parse(raw);
         isJson = true;
