@@ -193,11 +193,14 @@ export class WazoConnector implements LoginConnector {
   async #fetchMedia(content: string): Promise<NeutralMedia | undefined> {
     const found = detectMediaUrl(content);
     if (!found) return undefined;
+    const wazoHost = new URL(this.#o.wazo.url).host;
     const got = await downloadMedia(found.url, {
       maxBytes: 20 * 1024 * 1024,
       timeoutMs: 15_000,
       // Files stored on the Wazo server itself may be on a private network; other private hosts are refused.
-      allowedHosts: [new URL(this.#o.wazo.url).host, ...this.#o.bridge.media_hosts],
+      allowedHosts: [wazoHost, ...this.#o.bridge.media_hosts],
+      // `[wazo] verify_tls = false` (a lab Wazo's self-signed certificate) covers the Wazo server only.
+      unverifiedTlsHosts: this.#o.wazo.verify_tls ? [] : [wazoHost],
     });
     if (!got) return undefined;
     return {
