@@ -128,7 +128,9 @@ export const bridgeSection = z
     media_hosts: z
       .array(z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'expected host or host:port'))
       .default([])
-      .describe('hosts on a private network whose files media = true may fetch (the Wazo host always may)'),
+      .describe(
+        'hosts on a private network whose files media = true may fetch (the Wazo host always may); their TLS certificates are always verified',
+      ),
     encryption_key: secret(),
   })
   .prefault({});
@@ -151,7 +153,12 @@ export const wazoSection = z
       .min(1)
       .default('matrix-crm-bridge')
       .describe('wazo-auth client_id of the users’ refresh tokens'),
-    verify_tls: z.boolean().default(true).describe('false accepts self-signed Wazo certificates (lab only)'),
+    verify_tls: z
+      .boolean()
+      .default(true)
+      .describe(
+        'false accepts a self-signed Wazo certificate (lab only): API, events and media = true downloads from the Wazo host; other hosts are always verified',
+      ),
     tenant: z.string().default('').describe('Wazo-Tenant uuid for admin calls (confd, webhookd); empty = the token’s'),
     bridge_all_rooms: z
       .boolean()
