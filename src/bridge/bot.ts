@@ -218,10 +218,6 @@ export class BridgeBot {
         'Usage: login-matrix <access token>. Copy the access token of a Matrix session of yours (Element: Settings → ' +
         'Help & About → Access Token) and send it alone after login-matrix; I check it, keep it encrypted and remove your message.'
       );
-    if (!c.matrixTokens.available)
-      return 'login-matrix is not available: the bridge administrator has not set MCB_BRIDGE_ENCRYPTION_KEY ([bridge] encryption_key), which I need to store your token safely.';
-    if (!c.matrixTokens.isLocal(user))
-      return `Only users of ${c.opts.domain} can use login-matrix: I can only use access tokens of my own homeserver.`;
     const res = await c.matrixTokens.link(user, args[0]!);
     if (!res.ok) return `Not linked: ${res.reason} Nothing was stored.`;
     const unlinked = c.store.puppet(user) ? '' : ` It takes effect once you link your ${net} account with "login".`;

@@ -58,26 +58,22 @@ export class MatrixTokens {
     this.#d = d;
   }
 
-  /** False without `[bridge] encryption_key`: tokens could not be stored safely, so `login-matrix` is off. */
-  get available(): boolean {
-    return this.#d.key !== undefined;
-  }
-
-  /** True for users of our own homeserver, the only ones whose tokens the bridge can use. */
-  isLocal(user: string): boolean {
-    return user.slice(user.indexOf(':') + 1) === this.#d.domain;
-  }
-
-  has(user: MatrixUserId): boolean {
-    return this.#d.store.matrixToken(user) !== undefined;
-  }
-
   /** Checks `token` with whoami and stores it for `user` when it is theirs. Never logs the token. */
   async link(user: MatrixUserId, token: string): Promise<LinkResult> {
     registerSecret(token);
     const key = this.#d.key;
-    if (!key) return { ok: false, reason: 'the bridge has no encryption key to store it safely.' };
-    if (!this.isLocal(user)) return { ok: false, reason: `only users of ${this.#d.domain} can use login-matrix.` };
+    // Without `[bridge] encryption_key` a token could not be stored safely: login-matrix is off.
+    if (!key)
+      return {
+        ok: false,
+        reason:
+          'login-matrix is off because the bridge administrator has not set MCB_BRIDGE_ENCRYPTION_KEY ([bridge] encryption_key), which I need to store your token safely.',
+      };
+    if (user.slice(user.indexOf(':') + 1) !== this.#d.domain)
+      return {
+        ok: false,
+        reason: `only users of ${this.#d.domain} can use login-matrix: I can only use access tokens of my own homeserver.`,
+      };
     if (!TOKEN_SHAPE.test(token))
       return { ok: false, reason: 'that is not an access token (printable characters without spaces).' };
     const intents = new IntentFactory(this.#d.api.forUser(user, token));

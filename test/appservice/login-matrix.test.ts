@@ -259,6 +259,22 @@ describe('login-matrix: double puppeting with the user’s own access token', ()
     assert.equal(s.messages().at(-1)!.sender, '@tn_u2:localhost');
   });
 
+  it('a stored token that no longer decrypts (key changed) is forgotten the same way', async () => {
+    // What a row encrypted with another key looks like to this bridge.
+    store().matrixTokenSave(s.alice.userId, 'v1.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA.AAAA', Date.now());
+    await s.conn.host!.queueRemoteEvent(remoteText('m6', 'u2', 'after a key change'));
+    await s.settle();
+    const last = s.messages().at(-1)!;
+    assert.equal(last.content.body, 'after a key change');
+    assert.equal(last.sender, '@tn_u2:localhost');
+    assert.equal(store().matrixToken(s.alice.userId), undefined);
+    const notice = s.hs.model.rooms
+      .get(s.dm)!
+      .events.filter((e) => e.sender === BOT && e.type === 'm.room.message')
+      .at(-1)!;
+    assert.match(String(notice.content.body), /can no longer be read \(the bridge’s key changed\), so I forgot it/);
+  });
+
   it('accepts only users of its own homeserver', async () => {
     const carol = '@carol:other.example';
     s.hs.model.users.set(carol, { userId: carol, profile: {} });
@@ -283,7 +299,7 @@ describe('login-matrix: double puppeting with the user’s own access token', ()
       body: JSON.stringify({ msgtype: 'm.text', body: 'login-matrix carol-token-123' }),
     });
     await s.settle();
-    assert.match(said()[n]!, /^Only users of localhost can use login-matrix/);
+    assert.match(said()[n]!, /^Not linked: only users of localhost can use login-matrix.*Nothing was stored\./);
     assert.equal(whoamiWith(s, 'carol-token-123').length, before, 'the token was not even tried');
     assert.equal(store().matrixToken(carol), undefined);
   });
@@ -332,7 +348,7 @@ describe('login-matrix without an encryption key', () => {
     const s = await setup({ key: false, doublePuppetRegistration: false });
     try {
       const { reply } = await s.command(s.alice, s.dm, `login-matrix ${s.alice.token}`);
-      assert.match(reply, /^login-matrix is not available: .*MCB_BRIDGE_ENCRYPTION_KEY/);
+      assert.match(reply, /^Not linked: login-matrix is off because .*MCB_BRIDGE_ENCRYPTION_KEY/);
       assert.equal(whoamiWith(s, s.alice.token).length, 0);
       assert.ok(!wholeDatabase(s.b).includes(s.alice.token));
     } finally {
