@@ -26,6 +26,12 @@ CREATE TABLE `management_rooms` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `management_rooms_room_id_unique` ON `management_rooms` (`room_id`);--> statement-breakpoint
+CREATE TABLE `matrix_tokens` (
+	`matrix_user_id` text PRIMARY KEY NOT NULL,
+	`token` text NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `message_map` (
 	`matrix_event_id` text PRIMARY KEY NOT NULL,
 	`remote_message_id` text NOT NULL,

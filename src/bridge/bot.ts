@@ -1,7 +1,8 @@
 /**
  * The bridge bot's commands in management rooms (the user's DM with the bot): help, ping, login, logout,
- * list, status, plus the connector's own. Every command gets exactly one reply; a login in progress takes
- * the user's next message as its answer.
+ * login-matrix, logout-matrix, list, status, plus the connector's own. Every command gets exactly one reply; a
+ * login in progress takes the user's next message as its answer. Messages carrying a secret (a password, an
+ * access token) are redacted at once and emptied in the outbox.
  */
 import { lastJobRun } from '../db/index.ts';
 import { AppError, describeError } from '../errors.ts';
@@ -15,12 +16,15 @@ import {
 } from './connector.ts';
 import type { CoreContext } from './context.ts';
 import type { MatrixRoomId, MatrixUserId } from './ids.ts';
+import { withoutToken } from './matrix-tokens.ts';
 import { atLeast, permissionLevel } from './permissions.ts';
 
 interface BuiltIn {
   name: string;
   summary: string;
   level: Exclude<PermissionLevel, 'none'>;
+  /** The arguments are a secret: the message is redacted before anything else, whatever the reply. */
+  secretArgs?: boolean;
   run(user: MatrixUserId, args: string[], roomId: MatrixRoomId, eventId: string): Promise<string>;
 }
 
@@ -54,6 +58,20 @@ export class BridgeBot {
         run: (u, a) => this.#login(u, a),
       },
       { name: 'logout', summary: 'unlink your remote account', level: 'user', run: (u) => this.#logout(u) },
+      {
+        name: 'login-matrix',
+        summary:
+          'login-matrix <access token>: your remote messages appear as your own Matrix account (double puppeting)',
+        level: 'user',
+        secretArgs: true,
+        run: (u, a) => this.#loginMatrix(u, a),
+      },
+      {
+        name: 'logout-matrix',
+        summary: 'forget the access token given with login-matrix',
+        level: 'user',
+        run: async (u) => this.#logoutMatrix(u),
+      },
       { name: 'list', summary: 'your bridged rooms', level: 'user', run: async (u) => this.#list(u) },
       {
         name: 'status',
@@ -94,18 +112,20 @@ export class BridgeBot {
     }
     const [word = '', ...args] = trimmed.split(/\s+/);
     const name = word.toLowerCase().replace(/^!/, '');
+    const cmd = this.#commands.find((c) => c.name === name);
+    // A secret goes first, before any refusal: it must not stay in the room.
+    const note = cmd?.secretArgs && args.length > 0 ? await this.#redactSecret(roomId, eventId) : '';
     const level = this.level(user);
     if (level === 'none')
-      return 'You are not allowed to use this bridge. Ask an administrator to add you to [bridge] permissions.';
-    const cmd = this.#commands.find((c) => c.name === name);
+      return `You are not allowed to use this bridge. Ask an administrator to add you to [bridge] permissions.${note}`;
     if (!cmd) return `Unknown command "${word.slice(0, 40)}". Send "help" for the list of commands.`;
     if (!atLeast(level, cmd.level))
-      return `Sorry, "${cmd.name}" needs the ${cmd.level} permission level; you have ${level}.`;
+      return `Sorry, "${cmd.name}" needs the ${cmd.level} permission level; you have ${level}.${note}`;
     try {
-      return await cmd.run(user, args, roomId, eventId);
+      return (await cmd.run(user, args, roomId, eventId)) + note;
     } catch (err) {
       this.#c.log.warn({ command: cmd.name, user, err: describeError(err) }, 'bot command failed');
-      return `"${cmd.name}" failed: ${userMessage(err)}`;
+      return `"${cmd.name}" failed: ${userMessage(err)}${note}`;
     }
   }
 
@@ -117,7 +137,7 @@ export class BridgeBot {
     );
     const head = c.connector
       ? `Commands of the ${c.connector.displayName} bridge:`
-      : 'Commands (no remote network is configured, so ping, login, logout and list have nothing to act on):';
+      : 'Commands (no remote network is configured, so ping, login, logout, login-matrix and list have nothing to act on):';
     return [head, ...lines].join('\n');
   }
 
@@ -153,7 +173,9 @@ export class BridgeBot {
     return step.message;
   }
 
+  /** Empties the outbox copy of a message with a secret and redacts it; a note for the reply when it stays. */
   async #redactSecret(roomId: string, eventId: string): Promise<string> {
+    this.#c.store.outboxForgetContent(eventId);
     try {
       await this.#c.intents.bot.redact(roomId, eventId, `mcb.redact.${eventId}`, 'secret');
       return '';
@@ -186,6 +208,31 @@ export class BridgeBot {
     }
     c.store.puppetDelete(user);
     return `Logged out from ${puppet.remoteName}.${note}`;
+  }
+
+  async #loginMatrix(user: MatrixUserId, args: string[]): Promise<string> {
+    const c = this.#c;
+    const net = c.connector?.displayName ?? 'remote';
+    if (args.length !== 1)
+      return (
+        'Usage: login-matrix <access token>. Copy the access token of a Matrix session of yours (Element: Settings → ' +
+        'Help & About → Access Token) and send it alone after login-matrix; I check it, keep it encrypted and remove your message.'
+      );
+    const res = await c.matrixTokens.link(user, args[0]!);
+    if (!res.ok) return `Not linked: ${res.reason} Nothing was stored.`;
+    const unlinked = c.store.puppet(user) ? '' : ` It takes effect once you link your ${net} account with "login".`;
+    return `Double puppeting is on: your ${net} messages now appear as your own Matrix account ${user}.${unlinked} Send "logout-matrix" to stop.`;
+  }
+
+  #logoutMatrix(user: MatrixUserId): string {
+    const c = this.#c;
+    const net = c.connector?.displayName ?? 'remote';
+    if (!c.matrixTokens.forget(user))
+      return 'You have not given me a Matrix access token (login-matrix), so there is nothing to forget.';
+    return (
+      `I forgot your Matrix access token: your ${net} messages now ${withoutToken(c)}. I did not log out that Matrix session; ` +
+      'end it in your client (Element: Settings → Sessions) if you no longer use it.'
+    );
   }
 
   #list(user: MatrixUserId): string {

@@ -4,7 +4,7 @@
  * handlers. Generic over the remote network.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { DatabaseHandle } from '../db/index.ts';
+import type { DatabaseHandle, EncryptionKey } from '../db/index.ts';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { Counter, getOrCreate, type Registry } from '../metrics.ts';
@@ -13,10 +13,11 @@ import { BridgeBot } from './bot.ts';
 import type { BridgeHost, NetworkConnector, PuppetClient, PuppetRecord, RemoteEvent } from './connector.ts';
 import { type BridgeOptions, type CoreContext, DOUBLE_PUPPET_KEY, DOUBLE_PUPPET_SOURCE } from './context.ts';
 import { MatrixHandler, parseMatrixEvent } from './from-matrix.ts';
+import { MatrixTokens } from './matrix-tokens.ts';
 import type { MatrixUserId, RemoteMessageId, RemoteRoomId, RemoteUserId } from './ids.ts';
 import { Outbox } from './outbox.ts';
 import { PortalManager } from './portals.ts';
-import { BridgeStore, type OutboxRow } from './store.ts';
+import { BridgeStore, matrixEventKey, type OutboxRow } from './store.ts';
 import { handleRemoteEvent, parseRemoteEvent, serializeRemoteEvent } from './to-matrix.ts';
 
 export interface BridgeDeps {
@@ -25,6 +26,8 @@ export interface BridgeDeps {
   connector?: NetworkConnector;
   /** The double-puppeting registration's client (`[bridge.double_puppet]`), acting as real users. */
   doublePuppetApi?: MatrixApi;
+  /** `[bridge] encryption_key`: encrypts the access tokens users give with `login-matrix` (off without it). */
+  encryptionKey?: EncryptionKey;
   options: BridgeOptions;
   log: Logger;
   metrics: Registry;
@@ -68,6 +71,14 @@ export class Bridge implements BridgeHost {
       store: this.store,
       intents: this.intents,
       doublePuppet: d.doublePuppetApi ? new IntentFactory(d.doublePuppetApi) : undefined,
+      matrixTokens: new MatrixTokens({
+        store: this.store,
+        api: d.api,
+        key: d.encryptionKey,
+        domain: o.domain,
+        log: this.log,
+        now,
+      }),
       connector: d.connector,
       log: this.log,
       now,
@@ -185,9 +196,9 @@ export class Bridge implements BridgeHost {
           continue;
         }
         if (this.#ctx.isOurs(ev.sender)) continue; // echo suppression: our own events are never stored
-        // …nor those we sent as a real user (double puppeting).
+        // …nor those we sent as a real user (double puppeting: the user's own token or the registration).
         if (ev.content?.[DOUBLE_PUPPET_KEY] === DOUBLE_PUPPET_SOURCE) continue;
-        if (store.outboxInsert('matrix', ev.room_id, `m:${ev.event_id}`, JSON.stringify(ev), now)) {
+        if (store.outboxInsert('matrix', ev.room_id, matrixEventKey(ev.event_id), JSON.stringify(ev), now)) {
           rooms.add(ev.room_id);
           accepted++;
         }

@@ -262,9 +262,9 @@ export const isLoginConnector = (c: NetworkConnector): c is LoginConnector =>
 /** Permission levels of `[bridge] permissions`, lowest first. */
 export type PermissionLevel = 'none' | 'relay' | 'user' | 'admin';
 
-/** A bot command contributed by a connector (e.g. `login-matrix`). */
+/** A bot command contributed by a connector. */
 export interface BotCommand {
-  /** Lower-case word typed by the user. Must not clash with help, ping, login, logout, list, status. */
+  /** Lower-case word typed by the user. Must not clash with help, ping, login, logout, login-matrix, logout-matrix, list, status. */
   name: string;
   /** One line for `help`. */
   summary: string;

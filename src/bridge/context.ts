@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts';
 import type { IntentFactory } from '../matrix/index.ts';
 import type { NetworkConnector, PuppetClient } from './connector.ts';
 import type { MatrixUserId, RemoteUserId } from './ids.ts';
+import type { MatrixTokens } from './matrix-tokens.ts';
 import type { BridgeStore } from './store.ts';
 
 export interface BridgeOptions {
@@ -28,7 +29,7 @@ export interface BridgeOptions {
 }
 
 /**
- * Content key on events the bridge sends as a real Matrix user (double puppeting), as mautrix bridges do
+ * Content key on events the bridge sends as a real Matrix user (double puppeting, either method), as mautrix bridges do
  * with `fi.mau.double_puppet_source`: such events coming back in a transaction are ours, never bridged again.
  */
 export const DOUBLE_PUPPET_KEY = 'fi.mau.double_puppet_source';
@@ -43,6 +44,8 @@ export interface CoreContext {
    * (`[bridge.double_puppet]`); undefined when double puppeting is off.
    */
   readonly doublePuppet: IntentFactory | undefined;
+  /** Users' own access tokens (`login-matrix`): the first double-puppeting method, before {@link doublePuppet}. */
+  readonly matrixTokens: MatrixTokens;
   readonly connector: NetworkConnector | undefined;
   readonly log: Logger;
   readonly now: () => number;

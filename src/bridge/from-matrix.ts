@@ -81,9 +81,14 @@ export class MatrixHandler {
     if (ev.state_key !== undefined) return;
     const owner = c.store.managementOwner(ev.room_id);
     if (owner && ev.type === 'm.room.message') {
-      if (owner !== ev.sender) return;
-      const text = typeof ev.content.body === 'string' ? ev.content.body : '';
-      const reply = await this.#bot.onMessage(ev.sender as MatrixUserId, ev.room_id as MatrixRoomId, ev.event_id, text);
+      // No body: not a command (e.g. a message whose secret was emptied, replayed after a crash).
+      if (owner !== ev.sender || typeof ev.content.body !== 'string') return;
+      const reply = await this.#bot.onMessage(
+        ev.sender as MatrixUserId,
+        ev.room_id as MatrixRoomId,
+        ev.event_id,
+        ev.content.body,
+      );
       await this.#sendNotice(ev.room_id, reply, `reply:${ev.event_id}`, true);
       return;
     }

@@ -47,6 +47,9 @@ export interface OutboxRow {
 }
 
 type Row = Record<string, unknown>;
+
+/** The outbox dedupe key of an event pushed by the homeserver. */
+export const matrixEventKey = (eventId: string): string => `m:${eventId}`;
 const bool = (v: unknown) => v === 1 || v === true;
 
 export class BridgeStore {
@@ -65,6 +68,9 @@ export class BridgeStore {
         "insert into outbox (lane, queue_key, dedupe_key, payload, state, attempts, next_attempt_at, created_at) values (?, ?, ?, ?, 'pending', 0, 0, ?) on conflict (dedupe_key) do nothing",
       ),
       outboxHas: p('select 1 from outbox where dedupe_key = ?'),
+      outboxForgetContent: p(
+        "update outbox set payload = json_set(payload, '$.content', json('{}')) where dedupe_key = ?",
+      ),
       outboxNext: p(
         "select id, lane, queue_key as queueKey, dedupe_key as dedupeKey, payload, attempts, next_attempt_at as nextAttemptAt, created_at as createdAt from outbox where queue_key = ? and state = 'pending' and id > ? order by id limit ?",
       ),
@@ -103,6 +109,11 @@ export class BridgeStore {
       puppetCreds: p('update puppets set credentials = ? where matrix_user_id = ?'),
       puppetLoggedOut: p('update puppets set logged_out = ? where matrix_user_id = ?'),
       puppetDelete: p('delete from puppets where matrix_user_id = ?'),
+      matrixTokenGet: p('select token from matrix_tokens where matrix_user_id = ?'),
+      matrixTokenUpsert: p(
+        'insert into matrix_tokens (matrix_user_id, token, created_at) values (?, ?, ?) on conflict (matrix_user_id) do update set token = excluded.token, created_at = excluded.created_at',
+      ),
+      matrixTokenDelete: p('delete from matrix_tokens where matrix_user_id = ?'),
       mgmtByUser: p('select room_id as r from management_rooms where matrix_user_id = ?'),
       mgmtByRoom: p('select matrix_user_id as u from management_rooms where room_id = ?'),
       mgmtUpsert: p(
@@ -147,6 +158,13 @@ export class BridgeStore {
   }
   outboxHas(dedupeKey: string): boolean {
     return this.#s.outboxHas.get(dedupeKey) !== undefined;
+  }
+  /**
+   * Empties the stored content of a pushed Matrix event, as a redaction does on the homeserver: the message
+   * carried a secret (a password, an access token) that must not stay readable in the outbox.
+   */
+  outboxForgetContent(eventId: string): void {
+    this.#s.outboxForgetContent.run(matrixEventKey(eventId));
   }
   /** The oldest pending rows of one queue after `afterId`, in order. */
   outboxNext(queueKey: string, afterId = 0, limit = 1): OutboxRow[] {
@@ -275,6 +293,18 @@ export class BridgeStore {
   }
   puppetDelete(matrixUserId: string): void {
     this.tx(() => this.#s.puppetDelete.run(matrixUserId));
+  }
+
+  // -- Matrix access tokens for double puppeting (`login-matrix`), stored encrypted by the caller
+  matrixToken(matrixUserId: string): string | undefined {
+    return (this.#s.matrixTokenGet.get(matrixUserId) as { token: string } | undefined)?.token;
+  }
+  matrixTokenSave(matrixUserId: string, encrypted: string, now: number): void {
+    this.#s.matrixTokenUpsert.run(matrixUserId, encrypted, now);
+  }
+  /** True when a token was stored. */
+  matrixTokenDelete(matrixUserId: string): boolean {
+    return this.#s.matrixTokenDelete.run(matrixUserId).changes > 0;
   }
 
   // -- management rooms and flags

@@ -1,17 +1,25 @@
 /**
  * Remote → Matrix: the handler of `remote` outbox rows. Dedupe on the message map first, then find or
- * create the portal and the ghost, convert, send as the ghost with a txnId derived from the remote message
- * id (a retry after a crash collapses on the homeserver), and write the mapping.
+ * create the portal, choose who speaks (the linked user with their own token, else through the
+ * double-puppeting registration, else the sender's ghost), convert, send with a txnId derived from the remote
+ * message id (a retry after a crash collapses on the homeserver), and write the mapping.
  */
-import { RemoteApiError } from '../errors.ts';
-import { type Intent, txnIdFor } from '../matrix/index.ts';
+import { describeError, RemoteApiError } from '../errors.ts';
+import { type IntentFactory, txnIdFor } from '../matrix/index.ts';
 import type { NeutralMessage, RemoteEvent } from './connector.ts';
 import { type CoreContext, DOUBLE_PUPPET_KEY, DOUBLE_PUPPET_SOURCE } from './context.ts';
+import type { MatrixUserId } from './ids.ts';
+import { isRejectedToken, withoutToken } from './matrix-tokens.ts';
 import type { PortalManager } from './portals.ts';
 
 /** Outbox payload form of a RemoteEvent (dates as ISO strings, bytes as base64). */
 export function serializeRemoteEvent(ev: RemoteEvent): string {
-  return JSON.stringify(ev, (_k, v) => (v instanceof Uint8Array ? { $b64: Buffer.from(v).toString('base64') } : v));
+  // The holder's own value, not `v`: JSON.stringify hands the replacer a Buffer already turned into
+  // `{ type: 'Buffer', data }` by its toJSON.
+  return JSON.stringify(ev, function (this: Record<string, unknown>, k: string, v: unknown) {
+    const raw = this[k];
+    return raw instanceof Uint8Array ? { $b64: Buffer.from(raw).toString('base64') } : v;
+  });
 }
 
 export function parseRemoteEvent(payload: string): RemoteEvent {
@@ -63,20 +71,43 @@ export async function handleRemoteEvent(c: CoreContext, portals: PortalManager, 
   const portal = await portals.ensurePortal(ev.portal);
   if (portal.broken || !portal.matrixRoomId) return;
   const roomId = portal.matrixRoomId;
-  // Double puppeting: a remote user linked to a Matrix account speaks as that account, not as a ghost.
-  const linked = c.doublePuppet ? c.store.puppetByRemote(ev.sender.id) : undefined;
-  let senderId: string;
-  let intent: Intent;
-  if (linked && c.doublePuppet) {
-    senderId = linked.matrixUserId;
-    intent = c.doublePuppet.intent(senderId);
-    await portals.ensureJoined(roomId, senderId, false, c.doublePuppet);
-  } else {
-    senderId = (await portals.ensureGhost(ev.sender.id)).userId;
-    await portals.ensureJoined(roomId, senderId);
-    intent = c.intents.intent(senderId);
-  }
+  // Double puppeting: a remote user linked to a Matrix account speaks as that account, not as a ghost, with
+  // the token the user gave (`login-matrix`) or else through the double-puppeting registration.
+  const linked = c.store.puppetByRemote(ev.sender.id)?.matrixUserId as MatrixUserId | undefined;
   const body: NeutralMessage = { ...ev.body };
+  const send = (voice: Voice) => speak(c, portals, ev, roomId, body, voice);
+  const eventId =
+    (linked && (await withOwnToken(c, linked, ev.remoteId, send))) ||
+    (await send(
+      linked && c.doublePuppet
+        ? { method: 'appservice', userId: linked, via: c.doublePuppet }
+        : { method: 'ghost', userId: (await portals.ensureGhost(ev.sender.id)).userId, via: c.intents },
+    ));
+  c.store.mapInsert(
+    { eventId, remoteId: ev.remoteId, roomId, remoteRoomId: ev.portal.id, direction: 'to-matrix' },
+    c.now(),
+  );
+}
+
+/** Who a remote message is sent as: the linked user (own token or registration) or the sender's ghost. */
+interface Voice {
+  method: 'token' | 'appservice' | 'ghost';
+  userId: string;
+  /** The client acting as `userId`. */
+  via: IntentFactory;
+}
+
+/** Joins, uploads the media if any, and sends as `voice`; returns the event id. */
+async function speak(
+  c: CoreContext,
+  portals: PortalManager,
+  ev: Extract<RemoteEvent, { kind: 'message' }>,
+  roomId: string,
+  body: NeutralMessage,
+  voice: Voice,
+): Promise<string> {
+  const intent = voice.via.intent(voice.userId);
+  await portals.ensureJoined(roomId, voice.userId, false, voice.via);
   if (body.media?.bytes && !body.media.mxc) {
     body.media = {
       ...body.media,
@@ -89,33 +120,54 @@ export async function handleRemoteEvent(c: CoreContext, portals: PortalManager, 
   }
   const reply = body.replyTo ? c.store.eventForRemote(body.replyTo)?.eventId : undefined;
   const content = neutralToMatrix(body, reply);
-  if (linked) content[DOUBLE_PUPPET_KEY] = DOUBLE_PUPPET_SOURCE;
-  const txnId = txnIdFor(`${c.connector.network}:${ev.remoteId}`);
-  let eventId: string;
+  if (voice.method !== 'ghost') content[DOUBLE_PUPPET_KEY] = DOUBLE_PUPPET_SOURCE;
+  const txnId = txnIdFor(`${c.connector!.network}:${ev.remoteId}`);
+  // `ts` (the original time) is for appservices only: a user's own token cannot set it.
+  const ts = ev.keepTimestamp && voice.method !== 'token' ? ev.at.getTime() : undefined;
   try {
-    eventId = await intent.sendEvent(
-      roomId,
-      'm.room.message',
-      content,
-      txnId,
-      ev.keepTimestamp ? ev.at.getTime() : undefined,
-    );
+    return await intent.sendEvent(roomId, 'm.room.message', content, txnId, ts);
   } catch (err) {
-    // A 403 "not in room" means our membership cache is stale (someone kicked the ghost): rejoin once.
-    if (err instanceof RemoteApiError && err.remoteStatus === 403) {
-      portals.forgetJoined(roomId, senderId);
-      await portals.ensureJoined(roomId, senderId, false, linked ? c.doublePuppet : undefined);
-      eventId = await intent.sendEvent(
-        roomId,
-        'm.room.message',
-        content,
-        txnId,
-        ev.keepTimestamp ? ev.at.getTime() : undefined,
-      );
-    } else throw err;
+    // A 403 "not in room" means our membership cache is stale (someone kicked the sender): rejoin once.
+    if (!(err instanceof RemoteApiError && err.remoteStatus === 403)) throw err;
+    portals.forgetJoined(roomId, voice.userId);
+    await portals.ensureJoined(roomId, voice.userId, false, voice.via);
+    return intent.sendEvent(roomId, 'm.room.message', content, txnId, ts);
   }
-  c.store.mapInsert(
-    { eventId, remoteId: ev.remoteId, roomId, remoteRoomId: ev.portal.id, direction: 'to-matrix' },
-    c.now(),
+}
+
+/**
+ * Sends with the token the user gave (`login-matrix`), if any. When the homeserver refuses it (or it no longer
+ * decrypts), forgets it, tells the user, and returns undefined: the caller sends with the next method, so the
+ * message is not lost.
+ */
+async function withOwnToken(
+  c: CoreContext,
+  user: MatrixUserId,
+  remoteId: string,
+  send: (voice: Voice) => Promise<string>,
+): Promise<string | undefined> {
+  try {
+    const via = c.matrixTokens.intents(user);
+    return via ? await send({ method: 'token', userId: user, via }) : undefined;
+  } catch (err) {
+    if (!isRejectedToken(err)) throw err;
+    await tokenRejected(c, user, err, remoteId);
+    return undefined;
+  }
+}
+
+/** Forgets a token the homeserver refused (or that no longer decrypts) and tells its owner what happens now. */
+async function tokenRejected(c: CoreContext, user: MatrixUserId, err: unknown, remoteId: string): Promise<void> {
+  c.matrixTokens.forget(user);
+  c.log.warn({ user, err: describeError(err) }, 'double-puppeting token refused; forgotten, falling back');
+  const net = c.connector?.displayName ?? 'remote';
+  const why =
+    err instanceof RemoteApiError ? 'expired or was logged out' : 'can no longer be read (the bridge’s key changed)';
+  const room = c.store.managementRoom(user);
+  if (!room) return;
+  await c.notice(
+    room,
+    `Your Matrix access token for double puppeting ${why}, so I forgot it. Your ${net} messages ${withoutToken(c)} until you send "login-matrix <access token>" again.`,
+    `token-rejected:${user}:${remoteId}`,
   );
 }

@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { Bridge, type NetworkConnector } from '../bridge/index.ts';
+import { parseEncryptionKey } from '../db/index.ts';
 import { createAppserviceApp } from '../http/appservice.ts';
 import { startWalCheckpointer, type WalCheckpointer } from '../db/index.ts';
 import { ConfigError } from '../errors.ts';
@@ -55,6 +56,8 @@ export function appserviceService(rt: Runtime, connector?: NetworkConnector): Se
     database: rt.database(),
     api,
     doublePuppetApi,
+    // Optional here (login-matrix is off without it); the Wazo connector requires it for its own tokens.
+    encryptionKey: cfg.bridge.encryption_key ? parseEncryptionKey(cfg.bridge.encryption_key) : undefined,
     connector,
     log: rt.log,
     metrics: rt.metrics,

@@ -25,7 +25,8 @@ export const SECRET_KEYS: Record<string, string> = {
   'wazo.relay_username': 'Wazo relay user name',
   'wazo.relay_password': 'Wazo relay user password',
   'wazo.webhook_secret': 'secret path segment of the Wazo webhook URL',
-  'bridge.encryption_key': 'key that encrypts stored Wazo refresh tokens (32 bytes: base64 or 64 hex chars)',
+  'bridge.encryption_key':
+    'key that encrypts stored Wazo refresh tokens and login-matrix access tokens (32 bytes: base64 or 64 hex chars; required with [wazo] url, login-matrix is off without it)',
   'twenty.api_key': 'Twenty API key (Settings → APIs & Webhooks)',
   'http.report_token': 'bearer token protecting GET /report (unset = /report off)',
 };
@@ -112,7 +113,9 @@ export const bridgeSection = z
         enabled: z
           .boolean()
           .default(false)
-          .describe('post a linked Wazo user’s messages as their real Matrix account (mautrix-style double puppeting)'),
+          .describe(
+            'post a linked Wazo user’s messages as their real Matrix account through a second registration (mautrix-style double puppeting; a token given with login-matrix comes first)',
+          ),
         registration: z
           .string()
           .default('')
@@ -125,7 +128,9 @@ export const bridgeSection = z
     media_hosts: z
       .array(z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'expected host or host:port'))
       .default([])
-      .describe('hosts on a private network whose files media = true may fetch (the Wazo host always may)'),
+      .describe(
+        'hosts on a private network whose files media = true may fetch (the Wazo host always may); their TLS certificates are always verified',
+      ),
     encryption_key: secret(),
   })
   .prefault({});
@@ -148,7 +153,12 @@ export const wazoSection = z
       .min(1)
       .default('matrix-crm-bridge')
       .describe('wazo-auth client_id of the users’ refresh tokens'),
-    verify_tls: z.boolean().default(true).describe('false accepts self-signed Wazo certificates (lab only)'),
+    verify_tls: z
+      .boolean()
+      .default(true)
+      .describe(
+        'false accepts a self-signed Wazo certificate (lab only): API, events and media = true downloads from the Wazo host; other hosts are always verified',
+      ),
     tenant: z.string().default('').describe('Wazo-Tenant uuid for admin calls (confd, webhookd); empty = the token’s'),
     bridge_all_rooms: z
       .boolean()

@@ -22,4 +22,5 @@ export {
   recordJobRun,
   startJobRun,
 } from './job-runs.ts';
+export { decryptSecret, type EncryptionKey, encryptSecret, parseEncryptionKey } from './token-crypto.ts';
 export * as tables from './schema/index.ts';

@@ -29,8 +29,9 @@ export interface RetryPolicy {
 
 export interface MatrixApiOptions {
   baseUrl: string;
+  /** The registration's `as_token` (or, from {@link MatrixApi.forUser}, a user's own access token). */
   asToken: string;
-  /** The bot's MXID: the identity of calls without `user_id`. */
+  /** The bot's MXID (or that user's): the identity of calls without `user_id`. */
   botUserId: string;
   retry?: Partial<RetryPolicy>;
   /** Injected for tests (no real waiting). */
@@ -90,6 +91,22 @@ export class MatrixApi {
     this.#retry = { ...DEFAULT_RETRY, ...opts.retry };
     this.#sleep = opts.sleep ?? realSleep;
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
+  }
+
+  /**
+   * A client acting as one real user with that user's own access token (double puppeting's `login-matrix`):
+   * same homeserver, retry policy, sleep and timeout, and no identity assertion (`user_id` is never sent,
+   * since `userId` is its own identity).
+   */
+  forUser(userId: string, accessToken: string): MatrixApi {
+    return new MatrixApi({
+      baseUrl: this.baseUrl,
+      asToken: accessToken,
+      botUserId: userId,
+      retry: this.#retry,
+      sleep: this.#sleep,
+      timeoutMs: this.#timeoutMs,
+    });
   }
 
   /** One C-S call with identity assertion and the retry policy. `path` is relative to the prefix. */

@@ -19,6 +19,7 @@ import {
   remoteUserId,
 } from '../bridge/index.ts';
 import type { Config } from '../config/index.ts';
+import { parseEncryptionKey } from '../db/token-crypto.ts';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { AuthClient, RenewingToken } from './auth.ts';
@@ -36,7 +37,6 @@ import type { WazoPuppet } from './puppet.ts';
 import { PuppetPool } from './puppet-pool.ts';
 import { RoomDirectory } from './rooms.ts';
 import { CHAT_EVENTS, parseChatEvent, type WazoChatEvent } from './schemas.ts';
-import { parseEncryptionKey } from './token-crypto.ts';
 import { type Clock, systemClock } from './timers.ts';
 import { WazoEventStream } from './websocket.ts';
 import { keepSubscription, WebhookdClient } from './webhookd.ts';
@@ -193,11 +193,14 @@ export class WazoConnector implements LoginConnector {
   async #fetchMedia(content: string): Promise<NeutralMedia | undefined> {
     const found = detectMediaUrl(content);
     if (!found) return undefined;
+    const wazoHost = new URL(this.#o.wazo.url).host;
     const got = await downloadMedia(found.url, {
       maxBytes: 20 * 1024 * 1024,
       timeoutMs: 15_000,
       // Files stored on the Wazo server itself may be on a private network; other private hosts are refused.
-      allowedHosts: [new URL(this.#o.wazo.url).host, ...this.#o.bridge.media_hosts],
+      allowedHosts: [wazoHost, ...this.#o.bridge.media_hosts],
+      // `[wazo] verify_tls = false` (a lab Wazo's self-signed certificate) covers the Wazo server only.
+      unverifiedTlsHosts: this.#o.wazo.verify_tls ? [] : [wazoHost],
     });
     if (!got) return undefined;
     return {

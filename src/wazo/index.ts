@@ -10,7 +10,6 @@ export { type CursorStore, memoryCursor, sqliteCursor } from './cursor-store.ts'
 export { createMarkdown, wazoToMatrix } from './from-wazo.ts';
 export { type InboxStore, memoryInbox, sqliteInbox } from './inbox.ts';
 export { WazoHttp } from './http.ts';
-export { parseEncryptionKey } from './token-crypto.ts';
 export { type Clock, systemClock } from './timers.ts';
 export { editToWazo, matrixToWazo, reactionToWazo } from './to-wazo.ts';
 export { createWebhookApp } from './webhook-app.ts';

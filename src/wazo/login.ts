@@ -10,10 +10,10 @@ import {
   type PuppetRecord,
   remoteUserId,
 } from '../bridge/index.ts';
+import { decryptSecret, type EncryptionKey, encryptSecret } from '../db/token-crypto.ts';
 import { AppError, RemoteApiError } from '../errors.ts';
 import type { AuthClient } from './auth.ts';
 import type { UserDirectory } from './confd.ts';
-import { decryptSecret, type EncryptionKey, encryptSecret } from './token-crypto.ts';
 
 export const ASK_USERNAME = 'Send your Wazo username.';
 export const ASK_PASSWORD = 'Send your Wazo password.';

@@ -14,7 +14,7 @@ import type { Inbound } from './inbound.ts';
 import { decodeCredentials } from './login.ts';
 import { ReactingWazoPuppet, WazoPuppet } from './puppet.ts';
 import type { RoomDirectory } from './rooms.ts';
-import type { EncryptionKey } from './token-crypto.ts';
+import type { EncryptionKey } from '../db/token-crypto.ts';
 
 export interface PuppetPoolOptions {
   http: WazoHttp;

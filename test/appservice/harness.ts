@@ -11,7 +11,7 @@ import {
   remoteRoomId,
   remoteUserId,
 } from '../../src/bridge/index.ts';
-import { type DatabaseHandle, openDatabase } from '../../src/db/index.ts';
+import { type DatabaseHandle, type EncryptionKey, openDatabase } from '../../src/db/index.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createAppserviceApp } from '../../src/http/appservice.ts';
 import { type RunningServer, startServer } from '../../src/http/server.ts';
@@ -69,6 +69,8 @@ export async function startBridge(
     sleep?: (ms: number) => Promise<void>;
     /** as_token of a double-puppeting registration loaded on the homeserver. */
     doublePuppetToken?: string;
+    /** `[bridge] encryption_key` (login-matrix is off without it). */
+    encryptionKey?: EncryptionKey;
   } = {},
 ): Promise<BridgeUnderTest> {
   const log = silentLogger;
@@ -91,6 +93,7 @@ export async function startBridge(
           sleep: opts.sleep ?? immediate,
         })
       : undefined,
+    encryptionKey: opts.encryptionKey,
     connector: opts.connector,
     log,
     metrics,

@@ -46,6 +46,17 @@ export const puppets = sqliteTable('puppets', {
   createdAt: integer('created_at').notNull(),
 });
 
+/**
+ * A Matrix user's own access token, given with the bot's `login-matrix` for double puppeting: their remote
+ * messages are sent with it as their real account. Encrypted (`[bridge] encryption_key`), bound to the user.
+ */
+export const matrixTokens = sqliteTable('matrix_tokens', {
+  matrixUserId: text('matrix_user_id').primaryKey(),
+  /** `v1.<iv>.<tag>.<ciphertext>` (src/db/token-crypto.ts), never the token itself. */
+  token: text('token').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
 /** Matrix event ⇄ remote message, both unique. */
 export const messageMap = sqliteTable(
   'message_map',

@@ -15,6 +15,8 @@ export interface RecordedRequest {
   body: unknown;
   /** The user the request acted as (after identity assertion), when authenticated. */
   actingAs?: string;
+  /** The bearer token the request carried (an appservice's as_token or a user's access token). */
+  accessToken?: string;
   appservice?: string;
   status: number;
 }
@@ -77,11 +79,13 @@ export function buildApp(
         rule.headers,
       );
     }
-    const raw = c.req.method === 'GET' || c.req.method === 'DELETE' ? '' : await c.req.text();
+    // Media bodies are bytes: read as text here, hono would hand the upload route that text re-encoded as UTF-8.
+    const media = url.pathname.startsWith('/_matrix/media/');
+    const raw = c.req.method === 'GET' || c.req.method === 'DELETE' || media ? '' : await c.req.text();
     let body: unknown;
     let isJson = false;
     const ctype = c.req.header('content-type') ?? '';
-    if (raw && !url.pathname.startsWith('/_matrix/media/')) {
+    if (raw) {
       try {
         body = JSON.parse(raw);
         isJson = true;
@@ -102,7 +106,9 @@ export function buildApp(
       !['/_matrix/client/versions'].includes(url.pathname) &&
       !url.pathname.startsWith('/_matrix/media/v3/download')
     ) {
-      const auth = authenticate(model, c.req.header('authorization'), url.searchParams);
+      const header = c.req.header('authorization');
+      rec.accessToken = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+      const auth = authenticate(model, header, url.searchParams);
       if ('error' in auth) {
         rec.status = auth.status;
         return err(c, auth.status, auth.errcode, auth.error);

@@ -1,9 +1,11 @@
 /**
- * A fake Wazo Platform on one 127.0.0.1 port: wazo-auth, wazo-chatd, wazo-confd, wazo-webhookd (with real HTTP
- * delivery to subscribers) and wazo-websocketd, behind the same `/api/<daemon>/<version>` prefixes as nginx on a
- * real Wazo. Built for tests, the benchmark and the demo: it fans out one event per participant, can deliver out
- * of order, expires tokens on an injected clock, fails on demand and records every request.
+ * A fake Wazo Platform on one 127.0.0.1 port (HTTP, or HTTPS with `tls`): wazo-auth, wazo-chatd, wazo-confd,
+ * wazo-webhookd (with real HTTP delivery to subscribers) and wazo-websocketd, behind the same
+ * `/api/<daemon>/<version>` prefixes as nginx on a real Wazo, plus static files outside `/api` (`serveFile`).
+ * Built for tests, the benchmark and the demo: it fans out one event per participant, can deliver out of order,
+ * expires tokens on an injected clock, fails on demand and records every request.
  */
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -42,6 +44,8 @@ export interface FakeWazoOptions {
   webhookConcurrency?: number;
   /** Keep request bodies in `requests` (off in the benchmark to save memory). Default true. */
   record?: boolean;
+  /** Serve HTTPS (and wss) with this key and certificate, like a lab Wazo with a self-signed certificate. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export class FakeWazo {
@@ -55,6 +59,9 @@ export class FakeWazo {
   readonly #retryDelay: (attempt: number) => number;
   readonly #record: boolean;
   readonly #hookSlots: number;
+  readonly #tls: FakeWazoOptions['tls'];
+  /** Static files served outside `/api`, as the Wazo host's web server may (links shared in chats). */
+  readonly #files = new Map<string, { contentType: string; bytes: Uint8Array }>();
   #hookBusy = 0;
   readonly #hookWaiters: (() => void)[] = [];
   readonly #failures = new Map<Daemon, { status: number | 'hang'; remaining: number }>();
@@ -73,6 +80,7 @@ export class FakeWazo {
     this.#retryDelay = opts.webhookRetryDelayMs ?? ((n) => 2 ** (n - 1) * 1000);
     this.#record = opts.record ?? true;
     this.#hookSlots = opts.webhookConcurrency ?? 5;
+    this.#tls = opts.tls;
     this.#rand = mulberry32(opts.seed ?? 42);
     this.state.onEvent((e) => this.#enqueue(e));
   }
@@ -107,9 +115,29 @@ export class FakeWazo {
     app.route('/api/chatd/1.0', chatdRoutes(this.state, { afterCommit: () => this.#takeAfterCommit() }));
     app.route('/api/confd/1.1', confdRoutes(this.state));
     app.route('/api/webhookd/1.0', webhookdRoutes(this.state));
+    app.get('*', (c) => {
+      const file = this.#files.get(new URL(c.req.url).pathname);
+      if (!file) return wazoError(c, 404, 'not-found', 'Not found');
+      return c.body(file.bytes as unknown as ArrayBuffer, 200, {
+        'content-type': file.contentType,
+        'content-length': String(file.bytes.byteLength),
+      });
+    });
     app.notFound((c) => wazoError(c, 404, 'not-found', 'Not found'));
     await new Promise<void>((resolve) => {
-      this.#server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve());
+      const tls = this.#tls;
+      this.#server = tls
+        ? serve(
+            {
+              fetch: app.fetch,
+              hostname: '127.0.0.1',
+              port: 0,
+              createServer: createHttpsServer,
+              serverOptions: { key: tls.key, cert: tls.cert },
+            },
+            () => resolve(),
+          )
+        : serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve());
     });
     const server = this.#server!;
     server.on('upgrade', (req, socket, head) => {
@@ -122,11 +150,17 @@ export class FakeWazo {
       this.websocketd.handleUpgrade(req, socket, head);
     });
     const port = (server.address() as AddressInfo).port;
-    this.url = `http://127.0.0.1:${port}`;
+    this.url = `${this.#tls ? 'https' : 'http'}://127.0.0.1:${port}`;
     return this;
   }
 
-  /** ws:// URL of websocketd, as `[wazo] websocket_url` would name it. */
+  /** Serves `bytes` at `path` (outside `/api`) on the Wazo host, like a file shared by link in a chat. */
+  serveFile(path: string, contentType: string, bytes: Uint8Array): void {
+    if (!path.startsWith('/') || path.startsWith('/api/')) throw new Error(`not a file path outside /api: ${path}`);
+    this.#files.set(path, { contentType, bytes });
+  }
+
+  /** ws:// (wss:// over TLS) URL of websocketd, as `[wazo] websocket_url` would name it. */
   get websocketUrl(): string {
     return `${this.url.replace(/^http/, 'ws')}/api/websocketd/`;
   }

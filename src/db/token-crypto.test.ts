@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { ConfigError } from '../errors.ts';
 import { decryptSecret, encryptSecret, parseEncryptionKey } from './token-crypto.ts';
 
-describe('refresh token encryption', () => {
+describe('secret encryption at rest', () => {
   const raw = randomBytes(32);
   it('accepts base64 and hex keys, rejects others', () => {
     assert.deepEqual(parseEncryptionKey(raw.toString('base64')).bytes, raw);

@@ -1,7 +1,8 @@
 /**
- * Refresh tokens at rest: AES-256-GCM with a key from `MCB_BRIDGE_ENCRYPTION_KEY` (32 bytes, base64 or 64 hex
- * chars). The Matrix user ID is bound as additional data, so a row copied onto another user does not decrypt.
- * Stored form: `v1.<iv>.<tag>.<ciphertext>` (base64url).
+ * Secrets at rest (users' Wazo refresh tokens, the Matrix access tokens given for double puppeting):
+ * AES-256-GCM with a key from `MCB_BRIDGE_ENCRYPTION_KEY` (32 bytes, base64 or 64 hex chars). The caller binds
+ * each secret to its owner (the Matrix user ID, with a purpose prefix where needed) as additional data, so a row
+ * copied onto another user does not decrypt. Stored form: `v1.<iv>.<tag>.<ciphertext>` (base64url).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { AppError, ConfigError } from '../errors.ts';
