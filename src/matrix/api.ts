@@ -5,7 +5,15 @@
  * After the last attempt a retryable failure is thrown as a retryable `RemoteApiError`, so the outbox can
  * try again later without losing the message.
  */
-import { ClientPrefix, ConnectionError, createHttp, type IRequestOpts, MatrixError, type Method, type SdkHttp } from './http.ts';
+import {
+  ClientPrefix,
+  ConnectionError,
+  createHttp,
+  type IRequestOpts,
+  MatrixError,
+  type Method,
+  type SdkHttp,
+} from './http.ts';
 import { RemoteApiError } from '../errors.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
