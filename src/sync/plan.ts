@@ -172,8 +172,8 @@ export async function planRooms(d: PlanDeps): Promise<Plan> {
   };
 
   let queue = selectRooms([...d.work.keys()], d.cli, d.include, d.exclude);
-  while (queue.length > 0) {
-    d.signal.throwIfAborted();
+  // On SIGTERM the plan stops where it is: the rooms not described are not read in this run.
+  while (queue.length > 0 && !d.signal.aborted) {
     const batch = queue.filter((r) => !handled.has(r));
     queue = [];
     for (const r of batch) handled.add(r);
@@ -182,7 +182,7 @@ export async function planRooms(d: PlanDeps): Promise<Plan> {
       while (next < batch.length && !d.signal.aborted) await describe(batch[next++]!);
     };
     await Promise.all(Array.from({ length: Math.max(1, d.concurrency) }, worker));
-    d.signal.throwIfAborted();
+    if (d.signal.aborted) break;
 
     // A predecessor a sync account is in has its state read too (not its history, unless it is selected):
     // its tombstone confirms the link, e.g. for an excluded room or one outside `include` / `--room`.
@@ -225,7 +225,7 @@ export async function planRooms(d: PlanDeps): Promise<Plan> {
   }
 
   for (const r of handled) {
-    if (failed.has(r)) continue;
+    if (failed.has(r) || (!described.has(r) && !finished.has(r))) continue;
     if (!selected(r)) {
       plan.skipped++;
       continue;
