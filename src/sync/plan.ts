@@ -237,9 +237,15 @@ export async function planRooms(d: PlanDeps): Promise<Plan> {
     const own = described.get(r)!;
     const p = links.predecessorOf(r) ?? null;
     const base = p !== null ? infoOf(p, new Set([r])) : undefined;
+    const info = base ? inheritRoomInfo(own, base, p!) : own;
+    if (info.inheritedFrom !== null)
+      d.log.info(
+        { room_id: r, predecessor: p, channel: info.channel },
+        'channel and bridge facts taken from the replaced room',
+      );
     plan.toRead.push({
       roomId: r,
-      info: base ? inheritRoomInfo(own, base, p!) : own,
+      info,
       replaced: replaced.has(r),
       predecessor: p,
       ...d.work.get(r)!,
