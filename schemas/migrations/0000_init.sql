@@ -262,6 +262,19 @@ CREATE TABLE `history_redactions` (
 );
 --> statement-breakpoint
 CREATE INDEX `history_redactions_target` ON `history_redactions` (`target_event_id`);--> statement-breakpoint
+CREATE TABLE `history_room_upgrades` (
+	`predecessor_room_id` text NOT NULL,
+	`successor_room_id` text NOT NULL,
+	`tombstone_event_id` text,
+	`tombstone_sender` text,
+	`body` text,
+	`claimed_by` text,
+	`detected_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	PRIMARY KEY(`predecessor_room_id`, `successor_room_id`)
+);
+--> statement-breakpoint
+CREATE INDEX `history_room_upgrades_successor` ON `history_room_upgrades` (`successor_room_id`);--> statement-breakpoint
 CREATE TABLE `history_rooms` (
 	`room_id` text PRIMARY KEY NOT NULL,
 	`channel` text NOT NULL,
@@ -286,6 +299,10 @@ CREATE TABLE `sync_cursors` (
 	`forward_token` text,
 	`backfill_count` integer DEFAULT 0 NOT NULL,
 	`gap_token` text,
+	`last_event_id` text,
+	`gap_stop_event_id` text,
+	`gap_count` integer DEFAULT 0 NOT NULL,
+	`forward_done` integer DEFAULT false NOT NULL,
 	`updated_at` integer NOT NULL,
 	PRIMARY KEY(`room_id`, `account`)
 );

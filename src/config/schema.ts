@@ -215,9 +215,20 @@ export const syncSection = z
         exclude: z.array(z.string()).default([]).describe('room IDs never synced'),
       })
       .prefault({}),
-    auto_join: z.boolean().default(false).describe('join rooms the sync accounts are invited to'),
-    backfill_days: z.int().min(0).default(90).describe('first sync reads this far back (0 = everything)'),
-    max_events_per_room: z.int().min(0).default(0).describe('first sync stops after this many (0 = no limit)'),
+    auto_join: z
+      .boolean()
+      .default(false)
+      .describe('join rooms the sync accounts are invited to, and the rooms that replaced synced rooms (upgrades)'),
+    backfill_days: z
+      .int()
+      .min(0)
+      .default(90)
+      .describe('the first sync, and a gap fill, read this far back (0 = everything)'),
+    max_events_per_room: z
+      .int()
+      .min(0)
+      .default(0)
+      .describe('the first sync, and a gap fill, stop after this many events (0 = no limit)'),
     page_size: z.int().min(1).max(1000).default(250).describe('events asked per /messages page'),
     conversation_gap: duration('24h'),
     retention_days: z.int().min(0).default(0).describe('delete message text older than this (0 = keep)'),

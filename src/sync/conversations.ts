@@ -3,6 +3,10 @@
  * the stored messages and writes only what changed, bumping `revision` so classify and export see it.
  * A segment is keyed `<room id>#<start ms>`; if earlier messages arrive (backfill), the segment starts
  * earlier, gets a new id, and the old row is removed.
+ *
+ * Upgraded rooms: the rooms of one upgrade chain (old room first) are segmented as one timeline, so a
+ * conversation going on when a room was replaced continues in the new room as the same segment. A segment
+ * belongs to the room of its first message (`room_id`, the id's prefix), whose channel and customer it takes.
  */
 import type Database from 'better-sqlite3';
 import { stmt } from './statements.ts';
@@ -29,50 +33,75 @@ const FIELDS = [
   ['status', 'status'],
 ] as const;
 
-/** Recomputes every segment of one room in one transaction. */
+/**
+ * Recomputes every segment of one room, or of the rooms of one upgrade chain (oldest first), in one
+ * transaction.
+ */
 export function recomputeConversations(
   db: Database.Database,
-  roomId: string,
+  roomIds: string | readonly string[],
   o: { gapMs: number; now: number },
 ): ConversationCounts {
+  const ids = typeof roomIds === 'string' ? [roomIds] : [...roomIds];
   return db.transaction(() => {
-    const room = stmt(db, 'select channel, customer_key from history_rooms where room_id = ?').get(roomId) as
-      Row | undefined;
     const counts: ConversationCounts = { created: 0, updated: 0, deleted: 0 };
-    if (!room) return counts;
-    const customerOf = new Map<string, string | null>();
+    const rooms = new Map<string, { channel: Channel; customerKey: string | null }>();
+    for (const id of ids) {
+      const r = stmt(db, 'select channel, customer_key from history_rooms where room_id = ?').get(id) as
+        Row | undefined;
+      if (r) rooms.set(id, { channel: r.channel as Channel, customerKey: (r.customer_key as string | null) ?? null });
+    }
+    if (rooms.size === 0) return counts;
+    const members = [...rooms.keys()];
+    const customerOf = new Map<string, Map<string, string | null>>();
     let hasCustomer = false;
-    for (const p of stmt(db, 'select user_id, role, customer_key from history_participants where room_id = ?').all(
-      roomId,
-    ) as Row[]) {
-      customerOf.set(p.user_id as string, (p.customer_key as string | null) ?? null);
-      if (p.role === 'customer') hasCustomer = true;
+    for (const roomId of members) {
+      const m = new Map<string, string | null>();
+      customerOf.set(roomId, m);
+      for (const p of stmt(db, 'select user_id, role, customer_key from history_participants where room_id = ?').all(
+        roomId,
+      ) as Row[]) {
+        m.set(p.user_id as string, (p.customer_key as string | null) ?? null);
+        if (p.role === 'customer') hasCustomer = true;
+      }
     }
     // Streamed in ts order: only the running segment's aggregates are in memory, whatever the room's size.
-    const finished: SegmentAccumulator[] = [];
+    const finished: { acc: SegmentAccumulator; room: string }[] = [];
     let acc = new SegmentAccumulator();
+    let accRoom = members[0]!;
+    const single = members.length === 1;
+    const where = single ? 'room_id = ?' : `room_id in (${members.map(() => '?').join(', ')})`;
     const iter = stmt(
       db,
-      `select event_id, ts, sender, sender_role, encrypted from history_events
-        where room_id = ? and sender_role in ('customer', 'staff') and type in ('m.room.message', 'm.room.encrypted')
+      `select event_id, ts, sender, sender_role, encrypted${single ? '' : ', room_id'} from history_events
+        where ${where} and sender_role in ('customer', 'staff') and type in ('m.room.message', 'm.room.encrypted')
         order by ts, event_id`,
     )
       .raw()
-      .iterate(roomId) as IterableIterator<[string, number, string, 'customer' | 'staff', number]>;
-    for (const [eventId, ts, sender, role, encrypted] of iter) {
+      .iterate(...members) as IterableIterator<[string, number, string, 'customer' | 'staff', number, string?]>;
+    for (const [eventId, ts, sender, role, encrypted, roomOfEvent] of iter) {
+      const room = roomOfEvent ?? accRoom;
       const last = acc.lastTs;
       if (last !== undefined && ts - last > o.gapMs) {
-        finished.push(acc);
+        finished.push({ acc, room: accRoom });
         acc = new SegmentAccumulator();
       }
-      acc.add({ eventId, ts, sender, role, encrypted: encrypted === 1, customerKey: customerOf.get(sender) ?? null });
+      if (acc.lastTs === undefined) accRoom = room;
+      acc.add({
+        eventId,
+        ts,
+        sender,
+        role,
+        encrypted: encrypted === 1,
+        customerKey: customerOf.get(room)!.get(sender) ?? null,
+      });
     }
-    if (acc.lastTs !== undefined) finished.push(acc);
+    if (acc.lastTs !== undefined) finished.push({ acc, room: accRoom });
     // A room nobody on the customer side was ever in (a DM with a bridge bot, a staff-only room) holds no
     // support conversation: its segments are not kept.
-    if (!hasCustomer && !finished.some((f) => f.hasCustomerMessage)) finished.length = 0;
+    if (!hasCustomer && !finished.some((f) => f.acc.hasCustomerMessage)) finished.length = 0;
     const existing = new Map<string, Row>();
-    for (const r of stmt(db, 'select * from conversations where room_id = ?').all(roomId) as Row[])
+    for (const r of stmt(db, `select * from conversations where ${where}`).all(...members) as Row[])
       existing.set(r.id as string, r);
     const insert = stmt(
       db,
@@ -91,14 +120,15 @@ export function recomputeConversations(
       'update history_events set conversation_id = @id where room_id = @room and ts between @from and @to and conversation_id is not @id',
     );
     const seen = new Set<string>();
-    finished.forEach((seg, i) => {
+    finished.forEach(({ acc: seg, room: segRoom }, i) => {
       const m = seg.finish({ gapMs: o.gapMs, now: o.now, closed: i < finished.length - 1 });
-      const id = `${roomId}#${m.startedAt}`;
+      const id = `${segRoom}#${m.startedAt}`;
       seen.add(id);
-      const customerKey = (room.customer_key as string | null) ?? m.customerKey;
+      const room = rooms.get(segRoom)!;
+      const customerKey = room.customerKey ?? m.customerKey;
       const agents = JSON.stringify(m.agents);
       const values = [
-        room.channel as Channel,
+        room.channel,
         customerKey,
         m.startedAt,
         m.lastMessageAt,
@@ -114,13 +144,13 @@ export function recomputeConversations(
       ] as const;
       const old = existing.get(id);
       if (!old) {
-        insert.run(id, roomId, ...values, o.now);
+        insert.run(id, segRoom, ...values, o.now);
         counts.created++;
-      } else if (differs(old, m, customerKey, agents, room.channel as string)) {
+      } else if (differs(old, m, customerKey, agents, room.channel)) {
         update.run(...values, o.now, id);
         counts.updated++;
       } else return;
-      tag.run({ id, room: roomId, from: m.startedAt, to: m.lastMessageAt });
+      for (const r of members) tag.run({ id, room: r, from: m.startedAt, to: m.lastMessageAt });
     });
     const del = stmt(db, 'delete from conversations where id = ?');
     for (const id of existing.keys()) {

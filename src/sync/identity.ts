@@ -218,3 +218,51 @@ function assignMxid(p: Participant, channel: Channel, customers: Map<string, Cus
   });
   p.customerKey = key;
 }
+
+/** What the replaced room's stored identity says (its `history_rooms` row and participants). */
+export interface PredecessorIdentity {
+  customerKey: string | null;
+  noPhoneNumber: boolean;
+  /** Customer key of each customer-side participant of the old room, by MXID. */
+  customerOf: ReadonlyMap<string, string>;
+}
+
+/**
+ * The identity of a room that replaced another (room upgrade), where the new room alone cannot determine it:
+ * - a WhatsApp customer keyed by the fallback `mxid:<ghost>` (no number found in the new room, whose
+ *   membership history starts at the upgrade) takes the key the old room found for the same ghost;
+ * - a room with nobody on the customer side yet (the customer has not joined the new room) takes the old
+ *   room's customer.
+ * Anything the new room determines itself (a phone number, a Wazo user, a remote Matrix user) is kept.
+ */
+export function inheritIdentity(own: RoomIdentity, pred: PredecessorIdentity): RoomIdentity {
+  if (own.customers.length === 0 && own.customerKey === null) {
+    if (pred.customerKey === null) return own;
+    return { ...own, customerKey: pred.customerKey, noPhoneNumber: pred.noPhoneNumber };
+  }
+  const byKey = new Map(own.customers.map((c) => [c.key, c]));
+  let replaced = false;
+  const participants = own.participants.map((p) => {
+    const theirs = p.role === 'customer' ? pred.customerOf.get(p.userId) : undefined;
+    const record = p.customerKey === null ? undefined : byKey.get(p.customerKey);
+    const fallback = record?.channel === 'whatsapp' && record.phone === null && p.customerKey === `mxid:${p.userId}`;
+    if (!theirs || !fallback || theirs.startsWith('mxid:')) return p;
+    replaced = true;
+    return { ...p, customerKey: theirs };
+  });
+  if (!replaced) return own;
+  const used = new Set(participants.map((p) => p.customerKey));
+  // A fallback record nobody maps to any more is dropped; the inherited key's row exists (the old room's).
+  const customers = own.customers.filter((c) => used.has(c.key) || !c.key.startsWith('mxid:'));
+  const keys = new Set([
+    ...customers.map((c) => c.key),
+    ...participants.flatMap((p) => (p.customerKey ? [p.customerKey] : [])),
+  ]);
+  return {
+    customers,
+    participants,
+    customerKey: keys.size === 1 ? [...keys][0]! : null,
+    // Still "no number" only if a WhatsApp customer kept a fallback key.
+    noPhoneNumber: customers.some((c) => c.channel === 'whatsapp' && c.phone === null),
+  };
+}

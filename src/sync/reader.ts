@@ -74,6 +74,21 @@ export class MatrixReader {
     await this.#call(Method.Post, `/rooms/${encodeURIComponent(roomId)}/join`, undefined, {});
   }
 
+  /**
+   * `POST /join/{roomIdOrAlias}?via=…`: joins a room this account holds no invite to (an upgraded room's
+   * successor), through servers participating in it. Returns the joined room's ID.
+   */
+  async joinVia(roomIdOrAlias: string, via: readonly string[]): Promise<string> {
+    const r = await this.#call<{ room_id?: unknown }>(
+      Method.Post,
+      `/join/${encodeURIComponent(roomIdOrAlias)}`,
+      via.length > 0 ? { via: [...via] } : undefined,
+      {},
+    );
+    if (typeof r.room_id !== 'string') throw new RemoteApiError('homeserver', 200, '/join: no room_id in the answer');
+    return r.room_id;
+  }
+
   async roomState(roomId: string): Promise<ClientEvent[]> {
     const r = await this.#get<unknown>(`/rooms/${encodeURIComponent(roomId)}/state`);
     if (!Array.isArray(r)) throw new RemoteApiError('homeserver', 200, `/rooms/${roomId}/state: not an array`);
@@ -111,7 +126,7 @@ export class MatrixReader {
   async #call<T>(
     method: Method,
     path: string,
-    query?: Record<string, string>,
+    query?: Record<string, string | string[]>,
     body?: Record<string, unknown>,
   ): Promise<T> {
     const policy = this.#retry;

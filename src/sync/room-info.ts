@@ -35,6 +35,34 @@ export interface RoomInfo {
   waReceiver: string | null;
   /** Current members (any membership) with their display names. */
   members: Map<string, MemberState>;
+  /** The room's own state names its bridge (`m.bridge` / `uk.half-shot.bridge` for WhatsApp or Wazo). */
+  bridged: boolean;
+  /** Set when channel and bridge facts come from the room this one replaced (see {@link inheritRoomInfo}). */
+  inheritedFrom: string | null;
+}
+
+/** What a room's successor may take over from it (a stored `history_rooms` row, or this run's description). */
+export type InheritableInfo = Pick<RoomInfo, 'channel' | 'name' | 'isDirect' | 'remoteChannelId' | 'waReceiver'>;
+
+/**
+ * The info of a room that replaced `predecessorId` (room upgrade). Homeservers copy names, topics and power
+ * levels into the new room but not bridge state, so a successor whose own state names no bridge, and that is
+ * a plain Matrix room or of the predecessor's channel, takes the predecessor's channel, bridge channel id,
+ * WhatsApp receiver (whose ghost is staff) and direct/group flag; its name when it has none. A successor
+ * that names its own bridge keeps everything it says.
+ */
+export function inheritRoomInfo(info: RoomInfo, base: InheritableInfo, predecessorId: string): RoomInfo {
+  const out: RoomInfo = { ...info, name: info.name ?? base.name };
+  if (info.bridged || base.channel === 'matrix' || (info.channel !== 'matrix' && info.channel !== base.channel))
+    return out;
+  return {
+    ...out,
+    channel: base.channel,
+    isDirect: base.isDirect,
+    remoteChannelId: info.remoteChannelId ?? base.remoteChannelId,
+    waReceiver: base.channel === 'whatsapp' ? (info.waReceiver ?? base.waReceiver) : null,
+    inheritedFrom: predecessorId,
+  };
 }
 
 const obj = (v: unknown): Record<string, unknown> | undefined =>
@@ -86,5 +114,7 @@ export function describeRoom(state: readonly ClientEvent[], rules: RoleRules, ou
     remoteChannelId,
     waReceiver: channel === 'whatsapp' ? waReceiver : null,
     members,
+    bridged: bridge !== undefined,
+    inheritedFrom: null,
   };
 }

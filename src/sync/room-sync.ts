@@ -1,9 +1,10 @@
 /**
- * Reads one room: its state (channel, names, bridge info), then new events forward from the stored token,
- * then any detected gap, then the first-run backward walk (bounded by `[sync] backfill_days` and
- * `max_events_per_room`). Pages go to the shared {@link HistoryWriter} with the cursor they lead to (same
- * transaction), so an interruption at any point resumes without gap or duplicate. Once the run's writes are
- * flushed, {@link identifyRoom} resolves the customer identity from the stored membership history.
+ * Reads one room whose state the run already described (channel, bridge, upgrade links: see plan.ts): new
+ * events forward from the stored token, then any detected gap, then the first-run backward walk (bounded by
+ * `[sync] backfill_days` and `max_events_per_room`). Pages go to the shared {@link HistoryWriter} with the
+ * cursor they lead to (same transaction), so an interruption at any point resumes without gap or duplicate.
+ * Once the run's writes are flushed, {@link identifyRoom} resolves the customer identity from the stored
+ * membership history. The gap rules are in docs/sync.md ("Gaps").
  */
 import type Database from 'better-sqlite3';
 import { stmt } from './statements.ts';
@@ -11,9 +12,9 @@ import type { Channel, SenderRole } from '../db/schema/history.ts';
 import { RemoteApiError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { BridgeFacts } from './bridge-facts.ts';
-import { type RoomIdentity, resolveIdentity } from './identity.ts';
-import type { MatrixReader } from './reader.ts';
-import { type ClientEvent, describeRoom, type RoomInfo } from './room-info.ts';
+import { inheritIdentity, type RoomIdentity, resolveIdentity } from './identity.ts';
+import type { MatrixReader, MessagesPage } from './reader.ts';
+import type { ClientEvent, RoomInfo } from './room-info.ts';
 import { type RoleRules, roleOf } from './roles.ts';
 import type { CursorState, HistoryStore } from './store.ts';
 import type { HistoryWriter } from './writer.ts';
@@ -23,9 +24,9 @@ export interface RoomSyncSettings {
   /** Room ids asked for explicitly: synced whatever their channel. */
   explicit: ReadonlySet<string>;
   pageSize: number;
-  /** Oldest timestamp the first (backward) run reads; null = everything. */
+  /** Oldest timestamp the first (backward) run and a gap fill read; null = everything. */
   backfillFrom: number | null;
-  /** Max events stored by the backward walk; 0 = no limit. */
+  /** Max events stored by the backward walk, and by one gap fill; 0 = no limit. */
   maxEvents: number;
   /** Message text older than this is not stored; null = keep. */
   retentionCutoff: number | null;
@@ -49,15 +50,51 @@ export interface RoomSyncDeps {
   onPage?: (read: number) => void;
 }
 
-export type RoomOutcome =
-  { status: 'skipped'; channel: Channel } | { status: 'read'; channel: Channel; info: RoomInfo };
+/** What the run knows of a room before reading it (plan.ts). */
+export interface RoomToRead {
+  roomId: string;
+  /** Its description, with what it inherits from the room it replaced. */
+  info: RoomInfo;
+  /** The room has an `m.room.tombstone`: once read forward to the present, it is finished. */
+  replaced: boolean;
+}
+
+/** How a gap detected in this walk ended. */
+export interface GapOutcome {
+  /** `filled`: the fill reached an event read before; otherwise why it stopped short (history is missing). */
+  result: 'filled' | 'start_of_history' | 'backfill_days' | 'max_events_per_room' | 'token_refused';
+  /** Events the fill stored. */
+  events: number;
+  /** Oldest timestamp the fill reached (null when it read nothing). */
+  oldestTs: number | null;
+}
+
+export interface RoomOutcome {
+  info: RoomInfo;
+  /** Gaps detected in this walk (refused forward tokens, refused backward tokens). */
+  gapsDetected: number;
+  /** Gap fills that ended in this walk. */
+  gaps: GapOutcome[];
+  /** The room was replaced and is now read to its end: no later run reads it forward. */
+  finished: boolean;
+}
+
+/**
+ * A homeserver that no longer accepts a pagination token we stored: Synapse answers 400 `M_UNKNOWN`
+ * ("Invalid stream token"), others 400 `M_INVALID_PARAM`. Any other error is a real failure.
+ */
+export function isRefusedToken(err: unknown): boolean {
+  return (
+    err instanceof RemoteApiError &&
+    err.remoteStatus === 400 &&
+    (err.remoteCode === 'M_INVALID_PARAM' || err.remoteCode === 'M_UNKNOWN')
+  );
+}
 
 /** Reads the room's new events into the writer's queue (written in batches; call `writer.flush()` after). */
-export async function walkRoom(d: RoomSyncDeps, roomId: string): Promise<RoomOutcome> {
+export async function walkRoom(d: RoomSyncDeps, plan: RoomToRead): Promise<RoomOutcome> {
+  const { roomId, info } = plan;
   const account = d.reader.userId;
-  const info = describeRoom(await d.reader.roomState(roomId), d.rules, d.facts.portalRooms.has(roomId));
-  if (!d.settings.channels.includes(info.channel) && !d.settings.explicit.has(roomId))
-    return { status: 'skipped', channel: info.channel };
   const roles = new Map<string, SenderRole>();
   const role = (u: string) => {
     let r = roles.get(u);
@@ -75,10 +112,17 @@ export async function walkRoom(d: RoomSyncDeps, roomId: string): Promise<RoomOut
     forwardToken: d.anchor,
     backfillCount: 0,
     gapToken: null,
+    lastEventId: null,
+    gapStopEventId: null,
+    gapCount: 0,
+    forwardDone: false,
   };
+  const outcome: RoomOutcome = { info, gapsDetected: 0, gaps: [], finished: false };
+  /** Oldest timestamp the current gap fill reached in this walk. */
+  let gapOldest: number | null = null;
   const entry = { roomId, account, role, pending, cutoff: d.settings.retentionCutoff };
   // The room row goes first, in the same transaction as the room's first events.
-  d.writer.add({ ...entry, events: [], cursor, room: (db) => upsertRoom(db, roomId, info, account) });
+  d.writer.add({ ...entry, events: [], cursor, room: (db) => upsertRoom(db, roomId, info, account, d.rules) });
   const store = (events: readonly ClientEvent[]) => {
     d.writer.add({ ...entry, events, cursor });
     read += events.length;
@@ -90,48 +134,100 @@ export async function walkRoom(d: RoomSyncDeps, roomId: string): Promise<RoomOut
     // Pages fetched before a failure are complete and valid: they are written with their cursor.
     d.writer.add({ ...entry, events: [], cursor });
   }
-  return { status: 'read', channel: info.channel, info };
+  return outcome;
 
   async function walk() {
     // 1. Forward from the stored token: only what is new since the last run.
-    for (;;) {
+    let restarted = false;
+    while (!cursor.forwardDone) {
       d.signal.throwIfAborted();
-      let page: Awaited<ReturnType<MatrixReader['messages']>>;
+      let page: MessagesPage;
       try {
         page = await d.reader.messages(roomId, cursor.forwardToken ?? d.anchor, 'f', d.settings.pageSize);
       } catch (err) {
-        if (err instanceof RemoteApiError && err.remoteStatus === 400 && err.remoteCode === 'M_INVALID_PARAM') {
-          // The stored token is no longer accepted (expired or server reset): a gap between it and now.
-          d.log.warn({ room_id: roomId }, 'stored pagination token refused; filling the gap backwards from now');
-          cursor.forwardToken = d.anchor;
-          cursor.gapToken = d.anchor;
-          store([]);
-          break;
-        }
-        throw err;
+        // The stored token is no longer accepted (expired, server reset): a gap between it and now. The
+        // run's anchor is fresh: refused too means something else is wrong.
+        if (!isRefusedToken(err) || restarted) throw err;
+        restarted = true;
+        d.log.warn({ room_id: roomId }, 'stored pagination token refused; filling the gap backwards from now');
+        outcome.gapsDetected++;
+        openGap();
+        continue;
       }
-      if (page.chunk.length === 0) break;
-      cursor.forwardToken = page.end ?? cursor.forwardToken;
-      store(page.chunk);
-      if (!page.end) break;
+      if (page.chunk.length > 0) {
+        cursor.lastEventId = page.chunk.at(-1)!.event_id;
+        cursor.forwardToken = page.end ?? cursor.forwardToken;
+        store(page.chunk);
+      }
+      if (page.chunk.length === 0 || !page.end) {
+        // At the present. A replaced room's tombstone is behind us now: it will not be read forward again.
+        if (plan.replaced) {
+          cursor.forwardDone = true;
+          cursor.forwardToken = null;
+          outcome.finished = true;
+          store([]);
+        }
+        break;
+      }
     }
 
-    // 2. Gap: walk back from the new anchor until an event we already have.
+    // 2. Gap: walk back from where the forward walk restarted, until the event read last before the gap.
     while (cursor.gapToken !== null) {
       d.signal.throwIfAborted();
-      const page = await d.reader.messages(roomId, cursor.gapToken, 'b', d.settings.pageSize);
+      let page: MessagesPage;
+      try {
+        page = await d.reader.messages(roomId, cursor.gapToken, 'b', d.settings.pageSize);
+      } catch (err) {
+        if (!isRefusedToken(err)) throw err;
+        // The fill's own token expired (an interrupted fill resumed much later): what it did not reach is lost.
+        closeGap('token_refused');
+        break;
+      }
       // Stored, or queued by this walk and not written yet: either way the gap is closed there.
       d.writer.flush();
-      const knownAt = page.chunk.findIndex((e) => d.store.known(e.event_id));
-      const fresh = knownAt < 0 ? page.chunk : page.chunk.slice(0, knownAt);
-      cursor.gapToken = knownAt >= 0 || !page.end ? null : page.end;
+      cursor.lastEventId ??= page.chunk[0]?.event_id ?? null;
+      const stop = cursor.gapStopEventId;
+      const knownAt = page.chunk.findIndex((e) => e.event_id === stop || d.store.known(e.event_id));
+      const from = d.settings.backfillFrom;
+      let fresh = knownAt < 0 ? page.chunk : page.chunk.slice(0, knownAt);
+      // Same age bound as the first walk (members are kept: identity needs them).
+      if (from !== null) fresh = fresh.filter((e) => e.origin_server_ts >= from || e.type === 'm.room.member');
+      const max = d.settings.maxEvents;
+      let result: GapOutcome['result'] | null = null;
+      if (knownAt >= 0) result = 'filled';
+      else if (from !== null && page.chunk.length > 0 && page.chunk.every((e) => e.origin_server_ts < from))
+        result = 'backfill_days';
+      else if (!page.end) result = stop === null ? 'filled' : 'start_of_history';
+      if (max > 0 && cursor.gapCount + fresh.length >= max && result !== 'filled') {
+        fresh = fresh.slice(0, max - cursor.gapCount);
+        result ??= 'max_events_per_room';
+      }
+      cursor.gapCount += fresh.length;
+      cursor.gapToken = result === null ? (page.end ?? null) : null;
+      for (const e of fresh) if (gapOldest === null || e.origin_server_ts < gapOldest) gapOldest = e.origin_server_ts;
+      if (result !== null) closeGap(result);
       store(fresh);
     }
 
     // 3. First run: backward from the anchor, bounded by age and count.
+    let backRestarted = false;
     while (!cursor.backfillDone) {
       d.signal.throwIfAborted();
-      const page = await d.reader.messages(roomId, cursor.backwardToken ?? d.anchor, 'b', d.settings.pageSize);
+      let page: MessagesPage;
+      try {
+        page = await d.reader.messages(roomId, cursor.backwardToken ?? d.anchor, 'b', d.settings.pageSize);
+      } catch (err) {
+        // An interrupted first walk resumed after its token expired: walk again from now; what is stored
+        // already is skipped by event ID. The run's anchor refused too is a real failure.
+        if (!isRefusedToken(err) || backRestarted || cursor.backwardToken === d.anchor) throw err;
+        backRestarted = true;
+        d.log.warn({ room_id: roomId }, 'backward pagination token refused; reading the history again from now');
+        outcome.gapsDetected++;
+        cursor.backwardToken = d.anchor;
+        cursor.backfillCount = 0;
+        continue;
+      }
+      cursor.lastEventId ??= page.chunk[0]?.event_id ?? null;
       const from = d.settings.backfillFrom;
       // Bridged backfill is out of order: stop on a page that is entirely older than the bound, keep members.
       let events =
@@ -147,25 +243,98 @@ export async function walkRoom(d: RoomSyncDeps, roomId: string): Promise<RoomOut
       cursor.backwardToken = done ? null : (page.end ?? null);
       store(events);
     }
+    if (backRestarted) outcome.gaps.push({ result: 'filled', events: cursor.backfillCount, oldestTs: null });
+  }
+
+  function openGap() {
+    cursor.forwardToken = d.anchor;
+    cursor.gapToken = d.anchor;
+    cursor.gapStopEventId = cursor.lastEventId;
+    cursor.lastEventId = null;
+    cursor.gapCount = 0;
+    gapOldest = null;
+    store([]);
+  }
+
+  function closeGap(result: GapOutcome['result']) {
+    const g: GapOutcome = { result, events: cursor.gapCount, oldestTs: gapOldest };
+    outcome.gaps.push(g);
+    if (result === 'filled') d.log.info({ room_id: roomId, events: g.events }, 'gap filled');
+    else
+      d.log.warn(
+        {
+          room_id: roomId,
+          reason: result,
+          events: g.events,
+          oldest_ts: g.oldestTs,
+          last_event_before_gap: cursor.gapStopEventId,
+        },
+        'gap not filled: the history between the last event read before it and the oldest event the fill reached is missing',
+      );
+    cursor.gapToken = null;
+    cursor.gapStopEventId = null;
+    cursor.gapCount = 0;
   }
 }
 
-/** Resolves and stores the room's customer identity and participants (after the writer was flushed). */
+/**
+ * Resolves and stores the room's customer identity and participants (after the writer was flushed). A room
+ * that replaced `predecessor` takes the old room's stored identity where it cannot determine its own
+ * (see {@link inheritIdentity}); the old room is identified first.
+ */
 export async function identifyRoom(
   d: Pick<RoomSyncDeps, 'reader' | 'sqlite' | 'rules' | 'now' | 'facts'>,
   roomId: string,
   info: RoomInfo,
+  predecessor: string | null = null,
 ): Promise<RoomIdentity> {
   const history = stmt(
     d.sqlite,
     'select user_id as userId, membership, display_name as displayName from history_memberships where room_id = ? order by ts',
   ).all(roomId) as { userId: string; membership: string; displayName: string | null }[];
-  const identity = await resolveIdentity(info, d.rules, history, (u) => d.reader.profile(u), d.facts.ghostProfiles);
+  let identity = await resolveIdentity(info, d.rules, history, (u) => d.reader.profile(u), d.facts.ghostProfiles);
+  if (predecessor !== null) {
+    const row = stmt(d.sqlite, 'select customer_key, no_phone_number from history_rooms where room_id = ?').get(
+      predecessor,
+    ) as { customer_key: string | null; no_phone_number: number } | undefined;
+    if (row) {
+      const customerOf = new Map<string, string>();
+      for (const p of stmt(
+        d.sqlite,
+        "select user_id, customer_key from history_participants where room_id = ? and role = 'customer' and customer_key is not null",
+      ).all(predecessor) as { user_id: string; customer_key: string }[])
+        customerOf.set(p.user_id, p.customer_key);
+      identity = inheritIdentity(identity, {
+        customerKey: row.customer_key,
+        noPhoneNumber: row.no_phone_number === 1,
+        customerOf,
+      });
+    }
+  }
   writeIdentity(d.sqlite, roomId, identity, d.now());
   return identity;
 }
 
-function upsertRoom(db: Database.Database, roomId: string, info: RoomInfo, account: string) {
+/**
+ * Writes the room row. When the room's WhatsApp receiver changed (e.g. it is now inherited from the room it
+ * replaced), the roles of the senders already stored are recomputed: the receiver's ghost is staff.
+ */
+function upsertRoom(db: Database.Database, roomId: string, info: RoomInfo, account: string, rules: RoleRules) {
+  const before = stmt(db, 'select wa_receiver from history_rooms where room_id = ?').get(roomId) as
+    { wa_receiver: string | null } | undefined;
+  if (before && before.wa_receiver !== info.waReceiver) {
+    const senders = stmt(db, 'select distinct sender from history_events where room_id = ?').all(roomId) as {
+      sender: string;
+    }[];
+    const set = stmt(
+      db,
+      'update history_events set sender_role = ? where room_id = ? and sender = ? and sender_role <> ?',
+    );
+    for (const { sender } of senders) {
+      const r = roleOf(rules, sender, info.waReceiver);
+      set.run(r, roomId, sender, r);
+    }
+  }
   stmt(
     db,
     `insert into history_rooms (room_id, channel, name, is_direct, encrypted, remote_channel_id, wa_receiver, account)

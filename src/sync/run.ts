@@ -1,9 +1,11 @@
 /**
- * Stage 1 runner: lists the rooms of every configured account, reads each selected room once (the first
- * account that sees it), recomputes the conversation segments of the rooms that changed, applies retention,
- * and returns its counters. A failing room is logged and recorded (`history_rooms.last_error`) and the
- * others go on; if any room failed the run ends with a {@link SyncIncompleteError} carrying the counters,
- * so `job_runs` keeps both the counts and the errors.
+ * Stage 1 runner: lists the rooms of every configured account, describes the candidate rooms and follows
+ * their upgrades (plan.ts), reads each selected room once (the first account that sees it), recomputes the
+ * conversation segments of the rooms that changed (one timeline per upgrade chain), applies retention, and
+ * returns its counters. A failing room is logged and recorded (`history_rooms.last_error`) and the others
+ * go on; if any room failed the run ends with a {@link SyncIncompleteError} carrying the counters, so
+ * `job_runs` keeps both the counts and the errors. Notices that do not fail the run (an upgraded room no
+ * account is in, a gap that could not be filled) are counted, logged and passed to `onNotice`.
  */
 import { AppError, describeError } from '../errors.ts';
 import type { StageContext } from '../stage.ts';
@@ -14,6 +16,7 @@ import { parseDuration } from '../config/index.ts';
 import { type ProgressReporter, silentProgress } from './progress.ts';
 import { MatrixReader } from './reader.ts';
 import { applyRetention } from './retention.ts';
+import { planRooms, selectRooms, type Work } from './plan.ts';
 import { identifyRoom, type RoomSyncSettings, walkRoom } from './room-sync.ts';
 import type { RoomInfo } from './room-info.ts';
 import { buildRoleRules } from './roles.ts';
@@ -33,6 +36,8 @@ export interface SyncOptions {
   concurrency?: number;
   /** Events per write transaction (default 10,000; smaller = more, cheaper commits). */
   batchEvents?: number;
+  /** Run-level notices that do not fail the run (upgraded room not joined, gap not filled). */
+  onNotice?: (message: string) => void;
 }
 
 /** Some rooms failed; the others were synced. Carries the run's counters for `job_runs`. */
@@ -88,6 +93,12 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
     memberships: 0,
     encrypted: 0,
     duplicates: 0,
+    rooms_finished: 0,
+    upgrades_joined: 0,
+    upgrades_not_joined: 0,
+    gaps_detected: 0,
+    gaps_filled: 0,
+    gaps_unfilled: 0,
     conversations_created: 0,
     conversations_updated: 0,
     conversations_deleted: 0,
@@ -96,7 +107,8 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
   const errors: string[] = [];
 
   // Rooms seen by several accounts are read once, by the first account listing them.
-  const work = new Map<string, { reader: MatrixReader; anchor: string }>();
+  const work = new Map<string, Work>();
+  const readers: MatrixReader[] = [];
   for (const account of accounts) {
     const reader = new MatrixReader({
       baseUrl: config.homeserver.url,
@@ -104,6 +116,7 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
       accessToken: account.accessToken,
       sleep: opts.sleep ?? realSleep,
     });
+    readers.push(reader);
     try {
       const anchor = await reader.anchor();
       let nextBatch = anchor.nextBatch;
@@ -133,14 +146,12 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
     }
   }
 
-  const wanted = selectRooms([...work.keys()], opts.rooms, config.sync.rooms.include, config.sync.rooms.exclude);
   for (const missing of (opts.rooms ?? []).filter((r) => !work.has(r))) {
     counts.rooms_failed!++;
     errors.push(`${missing}: not joined by any sync account`);
   }
-  counts.rooms = wanted.length;
   const changed = new Set<string>();
-  const read: { roomId: string; info: RoomInfo; reader: MatrixReader }[] = [];
+  const read: { roomId: string; info: RoomInfo; reader: MatrixReader; predecessor: string | null }[] = [];
   const fail = (roomId: string, err: unknown) => {
     counts.rooms_failed!++;
     errors.push(`${roomId}: ${describeError(err)}`);
@@ -152,11 +163,37 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
       roomId,
     );
   };
+  const notice = (message: string) => opts.onNotice?.(message);
+  const plan = await planRooms({
+    sqlite: ctx.db.sqlite,
+    store,
+    rules,
+    facts,
+    log,
+    now: ctx.now,
+    signal: ctx.signal,
+    work,
+    readers,
+    cli: opts.rooms ?? [],
+    include: config.sync.rooms.include,
+    exclude: config.sync.rooms.exclude,
+    channels: config.sync.rooms.channels,
+    autoJoin: config.sync.auto_join,
+    concurrency: Math.max(1, opts.concurrency ?? 4),
+    fail,
+    notice,
+  });
+  const wanted = plan.toRead;
+  counts.rooms = wanted.length + plan.finished.length;
+  counts.rooms_skipped = plan.skipped;
+  counts.rooms_finished = plan.finished.length;
+  counts.upgrades_joined = plan.upgradesJoined;
+  counts.upgrades_not_joined = plan.upgradesNotJoined;
   let next = 0;
   const worker = async () => {
     while (next < wanted.length && !ctx.signal.aborted) {
-      const roomId = wanted[next++]!;
-      const { reader, anchor } = work.get(roomId)!;
+      const room = wanted[next++]!;
+      const { roomId, reader, anchor } = room;
       progress.start(roomId, roomId);
       try {
         const out = await walkRoom(
@@ -174,14 +211,19 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
             log: log.child({ room_id: roomId }),
             onPage: (n) => progress.update(roomId, n),
           },
-          roomId,
+          room,
         );
-        if (out.status === 'skipped') {
-          counts.rooms_skipped!++;
-          progress.finish(roomId, 'skipped');
-          continue;
+        counts.gaps_detected! += out.gapsDetected;
+        for (const g of out.gaps) {
+          if (g.result === 'filled') {
+            counts.gaps_filled!++;
+            continue;
+          }
+          counts.gaps_unfilled!++;
+          const since = g.oldestTs === null ? '' : ` (the fill reached ${new Date(g.oldestTs).toISOString()})`;
+          notice(`gap not filled in ${roomId}: ${g.result.replaceAll('_', ' ')}${since}; earlier events are missing`);
         }
-        read.push({ roomId, info: out.info, reader });
+        read.push({ roomId, info: out.info, reader, predecessor: room.predecessor });
         progress.finish(roomId, 'synced');
       } catch (err) {
         fail(roomId, err);
@@ -203,9 +245,13 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
   }
 
   // Identity needs the stored membership history, so it comes once everything is written.
-  for (const { roomId, info, reader } of read) {
+  const order = new Map(wanted.map((w, i) => [w.roomId, i]));
+  // Oldest room of each upgrade chain first (plan order): a successor may inherit its predecessor's identity.
+  for (const { roomId, info, reader, predecessor } of read.sort(
+    (a, b) => order.get(a.roomId)! - order.get(b.roomId)!,
+  )) {
     try {
-      await identifyRoom({ reader, sqlite: ctx.db.sqlite, rules, facts, now: ctx.now }, roomId, info);
+      await identifyRoom({ reader, sqlite: ctx.db.sqlite, rules, facts, now: ctx.now }, roomId, info, predecessor);
       counts.rooms_synced!++;
       // Identity may change roles or customer keys even without new events: recompute every synced room.
       changed.add(roomId);
@@ -225,12 +271,18 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
   }
 
   for (const r of roomsWithStaleStatus(ctx.db.sqlite, { gapMs, now: ctx.now() })) changed.add(r);
+  // An upgrade chain is one timeline: its rooms are segmented together, once.
+  const chains = new Map<string, string[]>();
+  for (const r of changed) {
+    const chain = plan.links.chain(r);
+    chains.set(chain[0]!, chain);
+  }
   // Many small rooms: one transaction per 200 rooms rather than one each (each room's own is nested).
-  const rooms = [...changed];
-  for (let i = 0; i < rooms.length; i += 200) {
+  const groups = [...chains.values()];
+  for (let i = 0; i < groups.length; i += 200) {
     ctx.db.sqlite.transaction(() => {
-      for (const roomId of rooms.slice(i, i + 200)) {
-        const c = recomputeConversations(ctx.db.sqlite, roomId, { gapMs, now: ctx.now() });
+      for (const chain of groups.slice(i, i + 200)) {
+        const c = recomputeConversations(ctx.db.sqlite, chain, { gapMs, now: ctx.now() });
         counts.conversations_created! += c.created;
         counts.conversations_updated! += c.updated;
         counts.conversations_deleted! += c.deleted;
@@ -248,15 +300,4 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
   return counts;
 }
 
-/** `--room` ids win; otherwise every joined room, limited to `include` when set, minus `exclude`. */
-export function selectRooms(
-  joined: readonly string[],
-  cli: readonly string[] | undefined,
-  include: readonly string[],
-  exclude: readonly string[],
-): string[] {
-  const ex = new Set(exclude);
-  if (cli && cli.length > 0) return cli.filter((r) => joined.includes(r));
-  const inc = new Set(include);
-  return joined.filter((r) => (inc.size === 0 || inc.has(r)) && !ex.has(r));
-}
+export { selectRooms };

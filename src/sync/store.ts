@@ -19,6 +19,14 @@ export interface CursorState {
   forwardToken: string | null;
   backfillCount: number;
   gapToken: string | null;
+  /** The newest event read so far (stream order). */
+  lastEventId: string | null;
+  /** While a gap is filled: the event the fill walks back to. */
+  gapStopEventId: string | null;
+  /** Events stored by the current gap fill. */
+  gapCount: number;
+  /** Replaced room read past its tombstone: nothing more to read forward. */
+  forwardDone: boolean;
 }
 
 export interface PageCounts {
@@ -115,10 +123,12 @@ export class HistoryStore {
         'update history_events set reaction_count = (select count(*) from history_reactions where target_event_id = @id and redacted = 0) where event_id = @id',
       ),
       upsertCursor:
-        p(`insert into sync_cursors (room_id, account, backward_token, backfill_done, forward_token, backfill_count, gap_token, updated_at)
-        values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (room_id, account) do update set backward_token = excluded.backward_token,
+        p(`insert into sync_cursors (room_id, account, backward_token, backfill_done, forward_token, backfill_count, gap_token,
+        last_event_id, gap_stop_event_id, gap_count, forward_done, updated_at)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (room_id, account) do update set backward_token = excluded.backward_token,
         backfill_done = excluded.backfill_done, forward_token = excluded.forward_token, backfill_count = excluded.backfill_count,
-        gap_token = excluded.gap_token, updated_at = excluded.updated_at`),
+        gap_token = excluded.gap_token, last_event_id = excluded.last_event_id, gap_stop_event_id = excluded.gap_stop_event_id,
+        gap_count = excluded.gap_count, forward_done = excluded.forward_done, updated_at = excluded.updated_at`),
       encryptedSeen: p(
         'update history_rooms set encrypted_event_count = encrypted_event_count + ?, encrypted = 1 where room_id = ?',
       ),
@@ -138,6 +148,10 @@ export class HistoryStore {
           c.forwardToken,
           c.backfillCount,
           c.gapToken,
+          c.lastEventId,
+          c.gapStopEventId,
+          c.gapCount,
+          c.forwardDone ? 1 : 0,
           now,
         );
         return counts;
@@ -163,6 +177,10 @@ export class HistoryStore {
       forwardToken: (r.forward_token as string | null) ?? null,
       backfillCount: Number(r.backfill_count ?? 0),
       gapToken: (r.gap_token as string | null) ?? null,
+      lastEventId: (r.last_event_id as string | null) ?? null,
+      gapStopEventId: (r.gap_stop_event_id as string | null) ?? null,
+      gapCount: Number(r.gap_count ?? 0),
+      forwardDone: r.forward_done === 1,
     };
   }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../src/cli/main.ts';
 import { latestJobRuns, openDatabase } from '../../src/db/index.ts';
-import { addGhost, plainRoom, say, whatsappPortal } from '../../src/testing/fake-homeserver/fixtures.ts';
+import { addGhost, plainRoom, say, upgradeRoom, whatsappPortal } from '../../src/testing/fake-homeserver/fixtures.ts';
 import { FakeHomeserver } from '../../src/testing/fake-homeserver/index.ts';
 
 const REPORT_KEYS = [
@@ -34,6 +34,7 @@ describe('CLI: sync and report', () => {
   let hs: FakeHomeserver;
   let token: string;
   let waRoom: string;
+  let other: ReturnType<typeof plainRoom>;
   const run = async (args: string[], env: Record<string, string> = {}) => {
     let out = '';
     let err = '';
@@ -65,7 +66,7 @@ describe('CLI: sync and report', () => {
     say(hs.model, p.room, p.ghost, 'where is my order?', now - 3_000_000);
     say(hs.model, p.room, agent.userId, 'on its way', now - 2_940_000);
     waRoom = p.room.id;
-    const other = plainRoom(hs.model, agent.userId, [addGhost(hs.model, '@z:remote.example')], now - 3_600_000);
+    other = plainRoom(hs.model, agent.userId, [addGhost(hs.model, '@z:remote.example')], now - 3_600_000);
     say(hs.model, other, '@z:remote.example', 'hello', now - 1000);
     writeFileSync(
       join(dir, 'config.toml'),
@@ -142,5 +143,25 @@ describe('CLI: sync and report', () => {
     const text = await run(['report', '--format', 'text']);
     assert.equal(text.code, 0, text.err);
     assert.match(text.out, /whatsapp/);
+  });
+
+  it('sync prints a notice for an upgraded room no account is in, and still exits 0', async () => {
+    const upgrader = addGhost(hs.model, '@owner:remote.example');
+    const b = upgradeRoom(hs.model, other, upgrader, { ts: Date.now() }).room;
+    const r = await run(['sync']);
+    assert.equal(r.code, 0, r.err);
+    const lines = r.err.trim().split('\n');
+    assert.match(lines[0]!, /^sync: \d+ rooms synced/);
+    assert.equal(
+      lines[1],
+      `sync: upgraded room not joined: ${other.id} was replaced by ${b.id} (no sync account is in it; join it, or set [sync] auto_join = true)`,
+    );
+    const db = openDatabase(`sqlite:${join(dir, 'bridge.db')}`);
+    try {
+      const last = latestJobRuns(db.db, 'sync', 1)[0]!;
+      assert.deepEqual([last.status, last.counts.upgrades_not_joined], ['ok', 1]);
+    } finally {
+      db.close();
+    }
   });
 });

@@ -12,9 +12,11 @@ export const syncCommand: Command = {
   description: `
 Reads the rooms of every [[sync.accounts]] account (selected by [sync] rooms), new events forward from the
 stored position, the first time backwards as far as [sync] backfill_days / max_events_per_room, then
-recomputes the conversation segments. Safe to interrupt at any moment: the next run resumes. On a terminal a
-progress bar per room is shown on standard error; otherwise a one-line summary. Exit 1 when a room failed
-(the others are still synced); the counters and errors are in job_runs.`,
+recomputes the conversation segments. Upgraded rooms (m.room.tombstone) are followed into the room that
+replaced them. Safe to interrupt at any moment: the next run resumes. On a terminal a progress bar per room
+is shown on standard error; otherwise a one-line summary, then one line per notice (an upgraded room no
+account is in, a gap that could not be filled). Exit 1 when a room failed (the others are still synced);
+the counters and errors are in job_runs.`,
   options: { room: { type: 'string', multiple: true } },
   optionHelp: { room: 'sync only this room ID (repeatable), whatever [sync] rooms says' },
   sections: ['homeserver', 'appservice', 'database', 'sync', 'whatsapp'],
@@ -44,8 +46,11 @@ progress bar per room is shown on standard error; otherwise a one-line summary. 
       const progress = io.interactive ? barProgress() : undefined;
       let counts: Record<string, number>;
       let failed = false;
+      const notices: string[] = [];
       try {
-        counts = await recordJobRun(ctx.db.db, 'sync', 'cli', () => runSync(ctx, { rooms, progress, env: io.env }));
+        counts = await recordJobRun(ctx.db.db, 'sync', 'cli', () =>
+          runSync(ctx, { rooms, progress, env: io.env, onNotice: (m) => notices.push(m) }),
+        );
       } catch (err) {
         if (!(err instanceof SyncIncompleteError)) throw err;
         counts = err.counts;
@@ -57,6 +62,8 @@ progress bar per room is shown on standard error; otherwise a one-line summary. 
           `(${counts.messages} messages, ${counts.edits} edits, ${counts.redactions} redactions, ${counts.reactions} reactions, ${counts.encrypted} encrypted), ` +
           `conversations ${counts.conversations_created} new / ${counts.conversations_updated} changed\n`,
       );
+      // Not failures, but someone should know: an upgraded room nobody reads, history that could not be read.
+      for (const n of notices) io.err(`sync: ${n}\n`);
       return failed ? EXIT.failed : EXIT.ok;
     } finally {
       process.off('SIGINT', onSignal);

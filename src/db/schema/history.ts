@@ -124,9 +124,45 @@ export const syncCursors = sqliteTable(
     backfillCount: integer('backfill_count').notNull().default(0),
     /** Set when a gap was detected (the forward token was refused): walk back from here to the newest known event. */
     gapToken: text('gap_token'),
+    /** The newest event read so far (stream order): where a gap fill stops, even if its row was erased since. */
+    lastEventId: text('last_event_id'),
+    /** While a gap is filled: the event the fill walks back to (`last_event_id` when the gap was detected). */
+    gapStopEventId: text('gap_stop_event_id'),
+    /** Events stored by the current gap fill (bounded by `[sync] max_events_per_room`). */
+    gapCount: integer('gap_count').notNull().default(0),
+    /** The room was replaced (`m.room.tombstone`) and read forward past it: nothing more to read forward. */
+    forwardDone: integer('forward_done', { mode: 'boolean' }).notNull().default(false),
     updatedAt: integer('updated_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.roomId, t.account] })],
+);
+
+/**
+ * Room upgrades: room `predecessor_room_id` was replaced by `successor_room_id`. Learnt from the old room's
+ * `m.room.tombstone` state (`replacement_room`; then `tombstone_event_id` is set) and/or from the new room's
+ * `m.room.create` `predecessor.room_id` (then `claimed_by` is the new room's creator). The sync stage follows
+ * these links: selection, channel and customer inheritance, and conversations that continue across rooms.
+ */
+export const historyRoomUpgrades = sqliteTable(
+  'history_room_upgrades',
+  {
+    predecessorRoomId: text('predecessor_room_id').notNull(),
+    successorRoomId: text('successor_room_id').notNull(),
+    /** The old room's current `m.room.tombstone` naming the successor; null while only the new room says so. */
+    tombstoneEventId: text('tombstone_event_id'),
+    /** Sender of the tombstone: its server is the `via` used to join the successor. */
+    tombstoneSender: text('tombstone_sender'),
+    /** The tombstone's `body` (server-defined message). */
+    body: text('body'),
+    /** Creator of the successor when its `m.room.create` names the predecessor; null otherwise. */
+    claimedBy: text('claimed_by'),
+    detectedAt: integer('detected_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.predecessorRoomId, t.successorRoomId] }),
+    index('history_room_upgrades_successor').on(t.successorRoomId),
+  ],
 );
 
 /** Every edit (`m.replace`) seen, so the history of a message is kept while `history_events.body` holds the newest. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { addGhost, generateConversation, plainRoom, whatsappPortal } from './fixtures.ts';
+import { addGhost, generateConversation, plainRoom, say, upgradeRoom, whatsappPortal } from './fixtures.ts';
 import { FakeHomeserver, HomeserverModel } from './index.ts';
 
 const T0 = Date.UTC(2026, 10, 1);
@@ -34,8 +34,16 @@ describe('fake homeserver fixtures and history endpoints', () => {
   });
   after(() => hs.stop());
 
-  const get = async (path: string) => {
-    const r = await fetch(`${hs.url}/_matrix/client/v3${path}`, { headers: { authorization: `Bearer ${token}` } });
+  const get = async (path: string, as = token) => {
+    const r = await fetch(`${hs.url}/_matrix/client/v3${path}`, { headers: { authorization: `Bearer ${as}` } });
+    return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+  };
+  const post = async (path: string, body: unknown, as = token) => {
+    const r = await fetch(`${hs.url}/_matrix/client/v3${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${as}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: r.status, body: (await r.json()) as Record<string, unknown> };
   };
 
@@ -131,5 +139,88 @@ describe('fake homeserver fixtures and history endpoints', () => {
     );
     assert.equal(left?.content.reason, 'Migrating to LIDs');
     assert.equal(p.ghost, '@whatsapp_lid-77:example.org');
+  });
+
+  it('a room upgrade: predecessor in the new m.room.create, tombstone and restricted power levels in the old room', async () => {
+    const admin = hs.model.addUser('upgrader');
+    const cust = addGhost(hs.model, '@u1:remote.example');
+    const old = plainRoom(hs.model, admin.userId, [cust], T0);
+    hs.model.append(old, {
+      type: 'm.room.name',
+      sender: admin.userId,
+      stateKey: '',
+      ts: T0 + 5,
+      content: { name: 'Help' },
+    });
+    say(hs.model, old, cust, 'hi', T0 + 10);
+    hs.model.append(old, { type: 'm.bridge', sender: admin.userId, stateKey: 'x', ts: T0 + 11, content: { a: 1 } });
+    const { room, tombstone } = upgradeRoom(hs.model, old, admin.userId, { ts: T0 + 20, follow: [cust] });
+    const create = hs.model.stateContent(room, 'm.room.create')!;
+    assert.deepEqual(create.predecessor, { room_id: old.id, event_id: old.events.at(-3)!.event_id });
+    assert.equal(hs.model.stateContent(room, 'm.room.name')?.name, 'Help', 'transferable state is copied');
+    assert.equal(hs.model.stateContent(room, 'm.bridge', 'x'), undefined, 'bridge state is not');
+    assert.deepEqual(tombstone.content, { body: 'This room has been replaced', replacement_room: room.id });
+    assert.equal(hs.model.stateContent(old, 'm.room.power_levels')?.events_default, 50);
+    assert.equal(hs.model.membership(room, cust), 'join');
+    const state = await get(`/rooms/${encodeURIComponent(old.id)}/state/m.room.tombstone/`, admin.token);
+    assert.equal(state.status, 200);
+    assert.equal(state.body.replacement_room, room.id);
+  });
+
+  it('/createRoom puts creation_content (a predecessor) into m.room.create', async () => {
+    const r = await post('/createRoom', { creation_content: { predecessor: { room_id: '!old:example.org' } } });
+    assert.equal(r.status, 200);
+    const create = await get(`/rooms/${encodeURIComponent(r.body.room_id as string)}/state/m.room.create/`);
+    assert.deepEqual(create.body.predecessor, { room_id: '!old:example.org' });
+  });
+
+  it('joining a room our server is not in needs a resident server in `via`; restricted rooms admit members of the allowed room', async () => {
+    const remote = addGhost(hs.model, '@boss:elsewhere.example');
+    const old = plainRoom(hs.model, remote, ['@agent:example.org'], T0);
+    const { room } = upgradeRoom(hs.model, old, remote, { ts: T0 + 5, restrictToMembers: true });
+    const path = `/join/${encodeURIComponent(room.id)}`;
+    const none = await post(path, {});
+    assert.equal(none.status, 404);
+    assert.equal(none.body.errcode, 'M_NOT_FOUND');
+    assert.equal((await post(`${path}?via=wrong.example`, {})).status, 404);
+    const outsider = hs.model.addUser('outsider');
+    const refused = await post(`${path}?via=elsewhere.example`, {}, outsider.token);
+    assert.equal(refused.status, 403, 'not a member of the allowed room');
+    const ok = await post(`${path}?via=elsewhere.example`, {});
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.room_id, room.id);
+    assert.equal(hs.model.membership(room, '@agent:example.org'), 'join');
+    const legacy = hs.model.addUser('legacy');
+    const other = plainRoom(hs.model, remote, [legacy.userId], T0);
+    const up = upgradeRoom(hs.model, other, remote, { ts: T0 + 9, restrictToMembers: true }).room;
+    const byServerName = await post(
+      `/join/${encodeURIComponent(up.id)}?server_name=elsewhere.example`,
+      {},
+      legacy.token,
+    );
+    assert.equal(byServerName.status, 200, 'the deprecated server_name works too');
+  });
+
+  it('a purged history is no longer served by /messages and /event', async () => {
+    const cust = addGhost(hs.model, '@p:remote.example');
+    const room = plainRoom(hs.model, '@agent:example.org', [cust], T0);
+    const a = say(hs.model, room, cust, 'old', T0 + 1);
+    const b = say(hs.model, room, cust, 'new', T0 + 2);
+    hs.model.purgeHistory(room, b.event_id);
+    const back = await get(`/rooms/${encodeURIComponent(room.id)}/messages?dir=b&limit=50`);
+    assert.deepEqual(
+      (back.body.chunk as { event_id: string }[]).map((e) => e.event_id),
+      [b.event_id],
+    );
+    assert.equal(back.body.end, 'p' + String(room.events.length - 1));
+    const last = await get(
+      `/rooms/${encodeURIComponent(room.id)}/messages?dir=b&limit=50&from=${back.body.end as string}`,
+    );
+    assert.equal(last.body.end, undefined, 'the purge point is the start of the history now');
+    assert.equal(
+      (await get(`/rooms/${encodeURIComponent(room.id)}/event/${encodeURIComponent(a.event_id)}`)).status,
+      404,
+    );
+    assert.equal(hs.model.membership(room, cust), 'join', 'state is kept');
   });
 });

@@ -300,3 +300,83 @@ export function generateConversation(
     });
   }
 }
+
+/** State types a homeserver copies into the replacement room on an upgrade (spec: "Server behaviour"). */
+const UPGRADE_COPIED_STATE = [
+  'm.room.server_acl',
+  'm.room.encryption',
+  'm.room.name',
+  'm.room.avatar',
+  'm.room.topic',
+  'm.room.guest_access',
+  'm.room.history_visibility',
+  'm.room.join_rules',
+  'm.room.power_levels',
+];
+
+export interface UpgradeOptions {
+  ts?: number;
+  version?: string;
+  /** Users who follow the tombstone into the new room (joined there right after the upgrade). */
+  follow?: string[];
+  /** Join rule of the new room: `restricted` to the members of the old one (spec "Restricted rooms"). */
+  restrictToMembers?: boolean;
+  body?: string;
+}
+
+/**
+ * Upgrades `old` as `POST /rooms/{roomId}/upgrade` does on the server (spec "Room upgrades", server
+ * behaviour): a new room whose `m.room.create` names the predecessor, the transferable state copied (not
+ * memberships, not bridge state), the `m.room.tombstone` in the old room (sent by `by`, who needs the power
+ * to), and the old room's power levels raised so that ordinary members can no longer post.
+ */
+export function upgradeRoom(
+  model: HomeserverModel,
+  old: FakeRoom,
+  by: string,
+  o: UpgradeOptions = {},
+): { room: FakeRoom; tombstone: FakeEvent } {
+  let ts = o.ts ?? model.clock();
+  const lastOld = old.events.at(-1)!;
+  const room = model.createRoom(by, {
+    version: o.version ?? old.version,
+    ts: ts++,
+    createContent: { predecessor: { room_id: old.id, event_id: lastOld.event_id } },
+  });
+  for (const type of UPGRADE_COPIED_STATE) {
+    const content = model.stateContent(old, type);
+    if (!content) continue;
+    const copied =
+      type === 'm.room.power_levels'
+        ? { ...content, users: { ...((content.users as object) ?? {}), [by]: 100 } }
+        : { ...content };
+    model.append(room, { type, sender: by, stateKey: '', ts: ts++, content: copied });
+  }
+  if (o.restrictToMembers) {
+    model.append(room, {
+      type: 'm.room.join_rules',
+      sender: by,
+      stateKey: '',
+      ts: ts++,
+      content: { join_rule: 'restricted', allow: [{ type: 'm.room_membership', room_id: old.id }] },
+    });
+  }
+  const tombstone = model.append(old, {
+    type: 'm.room.tombstone',
+    sender: by,
+    stateKey: '',
+    ts: ts++,
+    content: { body: o.body ?? 'This room has been replaced', replacement_room: room.id },
+  });
+  const pl = model.stateContent(old, 'm.room.power_levels') ?? {};
+  const restricted = Math.max(50, Number(pl.users_default ?? 0) + 1);
+  model.append(old, {
+    type: 'm.room.power_levels',
+    sender: by,
+    stateKey: '',
+    ts: ts++,
+    content: { ...pl, events_default: restricted, invite: restricted },
+  });
+  for (const u of o.follow ?? []) join(model, room, u, ts++);
+  return { room, tombstone };
+}

@@ -28,6 +28,11 @@ export interface FakeRoom {
   /** Current state: `${type}\u0000${stateKey}` → event. */
   state: Map<string, FakeEvent>;
   aliases: string[];
+  /**
+   * Number of leading timeline events removed by a history purge (Synapse's purge admin API or a retention
+   * policy): they are no longer served by `/messages` or `/event`; the current state stays.
+   */
+  purged: number;
 }
 
 export interface FakeUser {
@@ -107,7 +112,14 @@ export class HomeserverModel {
     return `!${createHash('sha256').update(`room:${this.#counter}`).digest('base64url').slice(0, 18)}:${this.serverName}`;
   }
 
-  createRoom(creator: string, opts: { roomId?: string; version?: string } = {}): FakeRoom {
+  /**
+   * `createContent`: extra `m.room.create` content (the `creation_content` of `/createRoom`), e.g. a
+   * `predecessor` `{ room_id, event_id? }` for the room that replaces an upgraded one.
+   */
+  createRoom(
+    creator: string,
+    opts: { roomId?: string; version?: string; createContent?: Record<string, unknown>; ts?: number } = {},
+  ): FakeRoom {
     const room: FakeRoom = {
       id: opts.roomId ?? this.newRoomId(),
       version: opts.version ?? '11',
@@ -115,24 +127,28 @@ export class HomeserverModel {
       events: [],
       state: new Map(),
       aliases: [],
+      purged: 0,
     };
     this.rooms.set(room.id, room);
     this.append(room, {
       type: 'm.room.create',
       sender: creator,
       stateKey: '',
-      content: { room_version: room.version },
+      ts: opts.ts,
+      content: { ...(opts.createContent ?? {}), room_version: room.version },
     });
     this.append(room, {
       type: 'm.room.member',
       sender: creator,
       stateKey: creator,
+      ts: opts.ts,
       content: { membership: 'join', ...this.memberProfile(creator) },
     });
     this.append(room, {
       type: 'm.room.power_levels',
       sender: creator,
       stateKey: '',
+      ts: opts.ts,
       content: {
         users: { [creator]: 100 },
         users_default: 0,
@@ -206,6 +222,18 @@ export class HomeserverModel {
     return out;
   }
 
+  /** Server names with a joined member in the room (the servers "participating" in it, in spec terms). */
+  residentServers(room: FakeRoom): Set<string> {
+    return new Set(this.joinedMembers(room).map((u) => u.slice(u.indexOf(':') + 1)));
+  }
+
+  /** Removes the timeline events before `beforeEventId` from what clients can page through (state stays). */
+  purgeHistory(room: FakeRoom, beforeEventId: string): void {
+    const at = room.events.findIndex((e) => e.event_id === beforeEventId);
+    if (at < 0) throw new Error(`purgeHistory: ${beforeEventId} is not in ${room.id}`);
+    room.purged = Math.max(room.purged, at);
+  }
+
   joinedRooms(userId: string): string[] {
     return [...this.rooms.values()].filter((r) => this.membership(r, userId) === 'join').map((r) => r.id);
   }
@@ -245,7 +273,7 @@ export class HomeserverModel {
     };
     const from = parse(opts.from, opts.dir === 'b' ? n : 0);
     if (from === undefined) throw new Error('M_INVALID_PARAM');
-    const lower = opts.visibleFrom ?? 0;
+    const lower = Math.max(opts.visibleFrom ?? 0, room.purged);
     const limit = Math.max(1, Math.min(opts.limit, 1000));
     if (opts.dir === 'b') {
       const stop = Math.max(lower, parse(opts.to, lower) ?? lower);

@@ -18,15 +18,18 @@ export function readRoutes(app: App, model: HomeserverModel) {
     return c.json([...room.state.values()].map((e) => model.clientEvent(e)));
   });
 
-  app.get(`${CS}/rooms/:roomId/state/:eventType/:stateKey`, (c) => {
-    const ctx = c as unknown as Ctx;
-    const room = roomFor(model, ctx);
+  const stateEvent = (c: Ctx, stateKey: string) => {
+    const room = roomFor(model, c);
     if (room instanceof Response) return room;
-    const { eventType, stateKey } = ctx.get('params');
-    const ev = room.state.get(`${eventType}\u0000${stateKey}`);
+    const ev = room.state.get(`${c.get('params').eventType}\u0000${stateKey}`);
     if (!ev) return err(c, 404, 'M_NOT_FOUND', 'Event not found.');
     return c.json(c.req.query('format') === 'event' ? model.clientEvent(ev) : ev.content);
-  });
+  };
+  app.get(`${CS}/rooms/:roomId/state/:eventType/:stateKey`, (c) =>
+    stateEvent(c as unknown as Ctx, (c as unknown as Ctx).get('params').stateKey ?? ''),
+  );
+  // The empty state key (`m.room.create`, `m.room.tombstone`, …): the path ends with a slash.
+  app.get(`${CS}/rooms/:roomId/state/:eventType/`, (c) => stateEvent(c as unknown as Ctx, ''));
 
   app.get(`${CS}/rooms/:roomId/members`, (c) => {
     const room = roomFor(model, c as unknown as Ctx);
@@ -58,7 +61,8 @@ export function readRoutes(app: App, model: HomeserverModel) {
     const ctx = c as unknown as Ctx;
     const room = roomFor(model, ctx);
     if (room instanceof Response) return room;
-    const ev = room.events.find((e) => e.event_id === ctx.get('params').eventId);
+    const at = room.events.findIndex((e) => e.event_id === ctx.get('params').eventId);
+    const ev = at >= room.purged ? room.events[at] : undefined;
     if (!ev) return err(c, 404, 'M_NOT_FOUND', 'Event not found.');
     return c.json(model.clientEvent(ev));
   });

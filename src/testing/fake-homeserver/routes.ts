@@ -46,7 +46,15 @@ export function coreRoutes(
     const ctx = c as unknown as Ctx;
     const body = ctx.get('body');
     const caller = ctx.get('caller');
-    const room = model.createRoom(caller.userId, { version: body.room_version as string | undefined });
+    const creation = body.creation_content;
+    const room = model.createRoom(caller.userId, {
+      version: body.room_version as string | undefined,
+      // Spec: extra keys for the m.room.create content (e.g. `m.federate`, or `predecessor` after an upgrade).
+      createContent:
+        creation !== null && typeof creation === 'object' && !Array.isArray(creation)
+          ? (creation as Record<string, unknown>)
+          : undefined,
+    });
     const preset =
       (body.preset as string | undefined) ?? (body.visibility === 'public' ? 'public_chat' : 'private_chat');
     model.append(room, {
@@ -108,13 +116,35 @@ export function coreRoutes(
     return c.json({});
   });
 
-  const join = (c: Ctx, room: FakeRoom | undefined) => {
+  /**
+   * Joins `room`. Allowed when already joined, invited, the room is public, or its join rule is `restricted`
+   * (`knock_restricted`) with an `m.room_membership` allow entry for a room the caller is joined to (spec
+   * "Restricted rooms"). Federation as the spec describes it: when our server has no joined member in the
+   * room and the caller holds no invite (which names its server), one of `via` (`server_name`) must be a
+   * server participating in the room (a server of a joined member), else 404 "No known servers".
+   */
+  const join = (c: Ctx, room: FakeRoom | undefined, via: readonly string[]) => {
     const caller = c.get('caller');
     if (!room) return err(c, 404, 'M_NOT_FOUND', 'No known servers');
     const cur = model.membership(room, caller.userId);
-    const rule = model.stateContent(room, 'm.room.join_rules')?.join_rule;
-    if (cur !== 'join' && cur !== 'invite' && rule !== 'public')
+    const rules = model.stateContent(room, 'm.room.join_rules');
+    const rule = rules?.join_rule;
+    const allowedBy = (rules?.allow as { type?: unknown; room_id?: unknown }[] | undefined) ?? [];
+    const restrictedOk =
+      (rule === 'restricted' || rule === 'knock_restricted') &&
+      Array.isArray(allowedBy) &&
+      allowedBy.some((a) => {
+        if (a?.type !== 'm.room_membership' || typeof a.room_id !== 'string') return false;
+        const other = model.rooms.get(a.room_id);
+        return other !== undefined && model.membership(other, caller.userId) === 'join';
+      });
+    if (cur !== 'join' && cur !== 'invite' && rule !== 'public' && !restrictedOk)
       return err(c, 403, 'M_FORBIDDEN', 'You are not invited to this room.');
+    if (cur !== 'join' && cur !== 'invite') {
+      const resident = model.residentServers(room);
+      if (!resident.has(model.serverName) && !via.some((s) => resident.has(s)))
+        return err(c, 404, 'M_NOT_FOUND', 'No known servers');
+    }
     if (cur !== 'join') {
       model.append(room, {
         type: 'm.room.member',
@@ -126,11 +156,18 @@ export function coreRoutes(
     return c.json({ room_id: room.id });
   };
   app.post(`${CS}/rooms/:roomId/join`, (c) =>
-    join(c as unknown as Ctx, model.rooms.get((c as unknown as Ctx).get('params').roomId)),
+    join(c as unknown as Ctx, model.rooms.get((c as unknown as Ctx).get('params').roomId), []),
   );
   app.post(`${CS}/join/:roomIdOrAlias`, (c) => {
     const id = (c as unknown as Ctx).get('params').roomIdOrAlias;
-    return join(c as unknown as Ctx, model.rooms.get(id.startsWith('#') ? (model.aliases.get(id) ?? '') : id));
+    // `via` (v1.12) and its deprecated predecessor `server_name`: both name servers to join through.
+    const via = [...(c.req.queries('via') ?? []), ...(c.req.queries('server_name') ?? [])];
+    if (id.startsWith('#')) {
+      // An alias resolves through the directory, which also names resident servers.
+      const room = model.rooms.get(model.aliases.get(id) ?? '');
+      return join(c as unknown as Ctx, room, room ? [...model.residentServers(room)] : []);
+    }
+    return join(c as unknown as Ctx, model.rooms.get(id), via);
   });
 
   app.post(`${CS}/rooms/:roomId/leave`, (c) => {

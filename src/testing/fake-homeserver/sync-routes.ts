@@ -83,7 +83,9 @@ export function syncRoutes(app: App, model: HomeserverModel) {
         continue;
       }
       if (membership !== 'join') continue;
-      const fresh = room.events.filter((e) => e.stream > sinceStream && (!types || types.includes(e.type)));
+      const fresh = room.events
+        .slice(room.purged)
+        .filter((e) => e.stream > sinceStream && (!types || types.includes(e.type)));
       if (since !== undefined && fresh.length === 0) continue;
       const shown = limit === 0 ? [] : fresh.slice(-limit);
       const firstShown = shown[0];
