@@ -35,7 +35,10 @@ const sampler = setInterval(() => {
 
 const abs = () => performance.timeOrigin + performance.now();
 
-async function run(mode: 'websocket' | 'webhook', inFlight: number) {
+/** Closed loop (at most `inFlight` messages in the system: saturation throughput) or open loop at `rate` msgs/s. */
+type Load = { inFlight: number } | { rate: number };
+
+async function run(mode: 'websocket' | 'webhook', load: Load) {
   const dir = mkdtempSync(join(tmpdir(), 'mcb-bench-relay-'));
   const fakes = new Worker(new URL('./relay-fakes.ts', import.meta.url), {
     workerData: { rooms: ROOMS, domain: DOMAIN, secret: SECRET },
@@ -172,11 +175,23 @@ async function run(mode: 'websocket' | 'webhook', inFlight: number) {
   const cpu0 = process.threadCpuUsage();
   const commits0 = groupCommit(handle.sqlite).commits;
   let sent = 0;
-  while (done < MESSAGES) {
-    const ns: number[] = [];
-    while (sent < MESSAGES && sent - done < inFlight) ns.push(ROOMS * 2 + sent++);
-    if (ns.length > 0) publish(ns);
-    await new Promise<void>((r) => (wake = r));
+  if ('rate' in load) {
+    // Open loop: messages enter at the offered rate whatever the bridge does (no coordinated omission).
+    const pacer = setInterval(() => {
+      const due = Math.min(MESSAGES, Math.floor(((performance.now() - t0) / 1000) * load.rate));
+      const ns: number[] = [];
+      while (sent < due) ns.push(ROOMS * 2 + sent++);
+      if (ns.length > 0) publish(ns);
+    }, 1);
+    while (done < MESSAGES) await new Promise<void>((r) => (wake = r));
+    clearInterval(pacer);
+  } else {
+    while (done < MESSAGES) {
+      const ns: number[] = [];
+      while (sent < MESSAGES && sent - done < load.inFlight) ns.push(ROOMS * 2 + sent++);
+      if (ns.length > 0) publish(ns);
+      await new Promise<void>((r) => (wake = r));
+    }
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.threadCpuUsage(cpu0);
@@ -191,7 +206,7 @@ async function run(mode: 'websocket' | 'webhook', inFlight: number) {
     mode,
     messages: MESSAGES,
     rooms: ROOMS,
-    inFlight,
+    load: 'rate' in load ? `offered ${load.rate} msgs/s` : `≤ ${load.inFlight} in flight`,
     perSecond: Math.round(MESSAGES / seconds),
     cpuUsPerMessage,
     commitsPerMessage,
@@ -223,12 +238,20 @@ async function run(mode: 'websocket' | 'webhook', inFlight: number) {
 
 const only = process.env.MCB_BENCH_RELAY_MODE;
 const results: Awaited<ReturnType<typeof run>>[] = [];
-if (only !== 'webhook') results.push(await run('websocket', 32));
-if (only !== 'websocket') results.push(await run('webhook', 1000));
+// Saturation (how many messages/s the bridge absorbs), then latency at a fixed offered rate. The webhook runs
+// keep 2,000 in flight because each message sits 300 ms in the reorder window.
+if (only !== 'webhook') {
+  results.push(await run('websocket', { inFlight: 256 }));
+  results.push(await run('websocket', { rate: 2000 }));
+}
+if (only !== 'websocket') {
+  results.push(await run('webhook', { inFlight: 2000 }));
+  results.push(await run('webhook', { rate: Number(process.env.MCB_BENCH_WEBHOOK_RATE ?? 500) }));
+}
 clearInterval(sampler);
 for (const r of results) {
   process.stdout.write(
-    `${r.mode.padEnd(9)} ${r.messages} msgs / ${r.rooms} rooms (≤ ${r.inFlight} in flight, reorder window ${r.window} ms): ` +
+    `${r.mode.padEnd(9)} ${r.messages} msgs / ${r.rooms} rooms (${r.load}, reorder window ${r.window} ms): ` +
       `${r.perSecond} msgs/s (bridge thread CPU ${r.cpuUsPerMessage} µs/msg, ${r.commitsPerMessage.toFixed(2)} SQLite commits/msg), bridge-added latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms ` +
       `(of which event in → durably queued on the core: p50 ${r.q50.toFixed(1)} ms, p99 ${r.q99.toFixed(1)} ms)\n`,
   );
