@@ -12,9 +12,7 @@ import { isRecentEnough, ensureCachedNode } from '../scripts/node-runtime.mjs';
 
 const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const FLAG = '--max-semi-space-size';
-const hasFlag = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) =>
-  a.startsWith(FLAG),
-);
+const hasFlag = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => a.startsWith(FLAG));
 if (isRecentEnough() && hasFlag) {
   const { runCli } = await import(main);
   await runCli(process.argv.slice(2));
