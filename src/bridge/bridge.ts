@@ -183,8 +183,7 @@ export class Bridge implements BridgeHost {
       return { duplicate: true, accepted: 0 };
     }
     const now = this.#ctx.now();
-    const rooms = new Set<string>();
-    let accepted = 0;
+    const rows: OutboxRow[] = [];
     store.batched(() => {
       for (const raw of events) {
         const ev = parseMatrixEvent(raw);
@@ -198,19 +197,18 @@ export class Bridge implements BridgeHost {
         if (this.#ctx.isOurs(ev.sender)) continue; // echo suppression: our own events are never stored
         // …nor those we sent as a real user (double puppeting: the user's own token or the registration).
         if (ev.content?.[DOUBLE_PUPPET_KEY] === DOUBLE_PUPPET_SOURCE) continue;
-        if (store.outboxInsert('matrix', ev.room_id, matrixEventKey(ev.event_id), JSON.stringify(ev), now)) {
-          rooms.add(ev.room_id);
-          accepted++;
-        }
+        const row = store.outboxInsert('matrix', ev.room_id, matrixEventKey(ev.event_id), JSON.stringify(ev), now);
+        if (row) rows.push(row);
       }
       // A transaction made only of our own events (the echo of every message we send) changes nothing when
       // replayed, so it costs no write; any other is recorded with its events, in the same commit.
-      if (accepted > 0) store.txnRecord(this.#tokenHash, txnId, accepted, now);
+      if (rows.length > 0) store.txnRecord(this.#tokenHash, txnId, rows.length, now);
     });
-    for (const r of rooms) this.outbox.kick(r);
+    // Handed over only now that the batch succeeded (a failed one leaves nothing to deliver).
+    for (const row of rows) this.outbox.enqueue(row);
     await store.durable();
     this.#txns.inc({ result: 'accepted' });
-    return { duplicate: false, accepted };
+    return { duplicate: false, accepted: rows.length };
   }
 
   /** `GET /users/{userId}`: the bot or a ghost of a remote user the connector knows → registered now. */
@@ -252,7 +250,8 @@ export class Bridge implements BridgeHost {
       key = `g:${ev.user}`;
       dedupe = `i:${randomUUID()}`;
     }
-    if (this.store.outboxInsert('remote', key, dedupe, serializeRemoteEvent(ev), now)) this.outbox.kick(key);
+    const row = this.store.outboxInsert('remote', key, dedupe, serializeRemoteEvent(ev), now);
+    if (row) this.outbox.enqueue(row);
     await this.store.durable();
   }
 

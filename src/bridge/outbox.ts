@@ -70,8 +70,24 @@ export class Outbox {
     for (const key of this.#o.store.outboxPendingKeys()) this.kick(key);
   }
 
-  /** Makes sure the room's loop runs (call after committing new rows). */
+  /** Makes sure the room's loop runs and reads its pending rows from the database (after a restart, a retry). */
   kick(queueKey: string): void {
+    this.#scan.add(queueKey);
+    this.#start(queueKey);
+  }
+
+  /**
+   * Hands a row this process has just inserted to its queue's loop, which then needs no read back from the
+   * database. Call only after the insert's `batch()` returned (the loop still awaits its commit).
+   */
+  enqueue(row: OutboxRow): void {
+    const q = this.#fresh.get(row.queueKey);
+    if (q) q.push(row);
+    else this.#fresh.set(row.queueKey, [row]);
+    this.#start(row.queueKey);
+  }
+
+  #start(queueKey: string): void {
     if (this.#stopped) return;
     const running = this.#running.get(queueKey);
     if (running) {
@@ -80,10 +96,14 @@ export class Outbox {
     }
     const p = this.#loop(queueKey).finally(() => {
       this.#running.delete(queueKey);
-      if (this.#pendingKick.delete(queueKey)) this.kick(queueKey);
+      if (this.#pendingKick.delete(queueKey)) this.#start(queueKey);
     });
     this.#running.set(queueKey, p);
   }
+  /** Queues whose pending rows may not all be in {@link #fresh}: their loop reads the database. */
+  readonly #scan = new Set<string>();
+  /** Rows inserted by this process and not yet taken by their loop, per queue, in insertion order. */
+  readonly #fresh = new Map<string, OutboxRow[]>();
   readonly #pendingKick = new Set<string>();
   /** Last row handled per queue (done or failed), so rows awaiting their done commit are not re-read. */
   readonly #cursor = new Map<string, number>();
@@ -107,12 +127,28 @@ export class Outbox {
   }
 
   async #loop(queueKey: string): Promise<void> {
-    const { now } = this.#o;
+    const { now, store } = this.#o;
     while (!this.#stopped) {
-      const rows = this.#o.store.outboxNext(queueKey, this.#cursor.get(queueKey) ?? 0, BATCH);
+      const cursor = this.#cursor.get(queueKey) ?? 0;
+      let rows: OutboxRow[];
+      if (this.#scan.delete(queueKey)) {
+        this.#fresh.delete(queueKey); // the read sees those rows too
+        rows = store.outboxNext(queueKey, cursor, BATCH);
+        if (rows.length === BATCH) this.#scan.add(queueKey); // more after this page
+      } else {
+        rows = (this.#fresh.get(queueKey) ?? []).filter((r) => r.id > cursor);
+        this.#fresh.delete(queueKey);
+      }
       if (rows.length === 0) return;
       // Rows written this turn are committed before anything is sent on their behalf.
-      await this.#o.store.durable();
+      try {
+        await store.durable();
+      } catch (err) {
+        // Their commit failed: whoever queued them was not acknowledged and sends them again.
+        this.#o.log.error({ queue: queueKey, err }, 'outbox rows not committed; not delivered');
+        this.#scan.add(queueKey);
+        return;
+      }
       for (const row of rows) {
         if (this.#stopped) return;
         const wait = row.nextAttemptAt - now();
@@ -121,12 +157,13 @@ export class Outbox {
           if (this.#stopped) return;
         }
         const outcome = await this.#attempt(queueKey, row);
-        if (outcome === 'retry') break;
+        if (outcome === 'retry') {
+          this.#scan.add(queueKey); // re-read: the row's next attempt time changed
+          break;
+        }
         this.#cursor.set(queueKey, row.id);
         if (outcome === 'done') this.#markDone(row);
       }
-      // A short page was the whole queue: rows added since were kicked, and `kick` runs the loop again.
-      if (rows.length < BATCH && this.#cursor.get(queueKey) === rows.at(-1)!.id) return;
     }
   }
 

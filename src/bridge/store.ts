@@ -152,9 +152,28 @@ export class BridgeStore {
   }
 
   // -- outbox
-  /** Inserts a pending row; false when the dedupe key was already there (duplicate). */
-  outboxInsert(lane: 'matrix' | 'remote', queueKey: string, dedupeKey: string, payload: string, now: number): boolean {
-    return this.#g.batch(() => this.#s.outboxInsert.run(lane, queueKey, dedupeKey, payload, now).changes > 0);
+  /** Inserts a pending row and returns it; undefined when the dedupe key was already there (duplicate). */
+  outboxInsert(
+    lane: 'matrix' | 'remote',
+    queueKey: string,
+    dedupeKey: string,
+    payload: string,
+    now: number,
+  ): OutboxRow | undefined {
+    return this.#g.batch(() => {
+      const r = this.#s.outboxInsert.run(lane, queueKey, dedupeKey, payload, now);
+      if (r.changes === 0) return undefined;
+      return {
+        id: Number(r.lastInsertRowid),
+        lane,
+        queueKey,
+        dedupeKey,
+        payload,
+        attempts: 0,
+        nextAttemptAt: 0,
+        createdAt: now,
+      };
+    });
   }
   outboxHas(dedupeKey: string): boolean {
     return this.#s.outboxHas.get(dedupeKey) !== undefined;

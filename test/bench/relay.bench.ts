@@ -151,14 +151,16 @@ async function run(mode: 'websocket' | 'webhook', load: Load) {
   await bridge.start(controller.signal);
   if (mode === 'websocket') while (!connector.streaming) await new Promise((r) => setTimeout(r, 5));
 
-  fakes.on('message', (m: { type: string; uuid: string; at: number }) => {
+  fakes.on('message', (m: { type: string; items: { uuid: string; at: number }[] }) => {
     if (m.type !== 'stored') return;
-    const t = inAt.get(m.uuid);
-    if (t === undefined) return;
-    inAt.delete(m.uuid);
-    latencies.push(m.at - t - (held.get(m.uuid) ?? 0));
-    held.delete(m.uuid);
-    done++;
+    for (const { uuid, at } of m.items) {
+      const t = inAt.get(uuid);
+      if (t === undefined) continue;
+      inAt.delete(uuid);
+      latencies.push(at - t - (held.get(uuid) ?? 0));
+      held.delete(uuid);
+      done++;
+    }
     wake?.();
   });
 
