@@ -42,7 +42,6 @@ CREATE TABLE `message_map` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `message_map_remote_message_id_unique` ON `message_map` (`remote_message_id`);--> statement-breakpoint
-CREATE INDEX `message_map_room` ON `message_map` (`matrix_room_id`);--> statement-breakpoint
 CREATE TABLE `outbox` (
 	`id` integer PRIMARY KEY NOT NULL,
 	`lane` text NOT NULL,

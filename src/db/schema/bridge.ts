@@ -68,7 +68,7 @@ export const messageMap = sqliteTable(
     direction: text('direction', { enum: ['to-matrix', 'to-remote'] }).notNull(),
     createdAt: integer('created_at').notNull(),
   },
-  (t) => [index('message_map_room').on(t.matrixRoomId)],
+  // No index on the room: nothing looks rows up by room, and each index costs a random page write per message.
 );
 
 /**
