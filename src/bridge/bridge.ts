@@ -252,7 +252,6 @@ export class Bridge implements BridgeHost {
     }
     const row = this.store.outboxInsert('remote', key, dedupe, serializeRemoteEvent(ev), now);
     if (row) this.outbox.enqueue(row);
-    await this.store.durable();
   }
 
   isKnownMessage(remoteId: RemoteMessageId): boolean {

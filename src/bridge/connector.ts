@@ -299,8 +299,10 @@ export interface NetworkStatus {
  */
 export interface BridgeHost {
   /**
-   * Queues a remote event. Resolves once the event is durably written to the outbox, so the caller may
-   * acknowledge its source (webhook 2xx, cursor moved). A message whose `remoteId` is already queued or
+   * Queues a remote event. Resolves once the event is written to the outbox, in the core's group commit
+   * (src/db/group-commit.ts): it becomes durable no later than any write the caller makes afterwards on the
+   * same database (a cursor, an inbox removal), and before anything is delivered for it. A caller that
+   * acknowledges an external sender must hold its own durable record first (the Wazo webhook inbox). A message whose `remoteId` is already queued or
    * bridged is dropped here (so N copies of one message make one Matrix message). Delivery is asynchronous,
    * in order per portal. The core creates a portal for any queued message in an unknown room, so the
    * connector filters first (e.g. only rooms with a linked participant unless `bridge_all_rooms`).

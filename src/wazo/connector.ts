@@ -55,7 +55,7 @@ export interface WazoConnectorOptions {
   onEmit?: (uuid: string, heldMs: number) => void;
   /** Benchmark hook: a message copy entered the connector. */
   onReceive?: (uuid: string) => void;
-  /** Benchmark hook: the core has durably queued the message. */
+  /** Benchmark hook: the core has queued the message (outbox row written). */
   onQueued?: (uuid: string) => void;
   /** Websocket backoff override (tests). */
   backoff?: { initialMs: number; maxMs: number };

@@ -43,7 +43,7 @@ export interface InboundOptions {
   media?: (content: string) => Promise<NeutralMessage['media']>;
   /** Called for every copy as it enters (benchmark: "event in"). */
   onReceive?: (uuid: string) => void;
-  /** Called once the core has durably queued the message (benchmark: the connector's share of the latency). */
+  /** Called once the core has queued the message (benchmark: the connector's share of the latency). */
   onQueued?: (uuid: string) => void;
 }
 
@@ -74,7 +74,10 @@ export class Inbound {
     return this.#reorder.size;
   }
 
-  /** Handles one message copy. Resolves once it is durably queued on the core (or dropped, with the reason). */
+  /**
+   * Handles one message copy. Resolves once it is queued on the core (webhook: once held durably in the
+   * inbox), or dropped, with the reason.
+   */
   ingest(msg: WazoMessage, source: IngestSource, recipient?: string): Promise<IngestResult> {
     const uuid = msg.uuid.toLowerCase();
     const room = msg.room.uuid.toLowerCase();

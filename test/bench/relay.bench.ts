@@ -3,7 +3,7 @@
  * the webhook, into the fake homeserver (bridge core + Wazo connector + appservice routes, file SQLite in WAL
  * mode). The fake Wazo fans out one copy per participant (2 per message), as chatd does. Reports messages/s,
  * p50/p99 bridge-added latency (first copy entering the connector → the homeserver storing the ghost's message,
- * minus time held in the reorder window; also the connector's share: until the core has durably queued it),
+ * minus time held in the reorder window; also the connector's share: until the core has queued it),
  * and peak RSS. The fakes run in a worker thread (relay-fakes.ts), so the measured thread holds only the
  * bridge, on one core; peak RSS is the whole process, fakes included.
  */
@@ -255,7 +255,7 @@ for (const r of results) {
   process.stdout.write(
     `${r.mode.padEnd(9)} ${r.messages} msgs / ${r.rooms} rooms (${r.load}, reorder window ${r.window} ms): ` +
       `${r.perSecond} msgs/s (bridge thread CPU ${r.cpuUsPerMessage} µs/msg, ${r.commitsPerMessage.toFixed(2)} SQLite commits/msg), bridge-added latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms ` +
-      `(of which event in → durably queued on the core: p50 ${r.q50.toFixed(1)} ms, p99 ${r.q99.toFixed(1)} ms)\n`,
+      `(of which event in → queued on the core: p50 ${r.q50.toFixed(1)} ms, p99 ${r.q99.toFixed(1)} ms)\n`,
   );
 }
 process.stdout.write(`peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB\n`);
