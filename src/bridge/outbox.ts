@@ -140,9 +140,12 @@ export class Outbox {
         this.#fresh.delete(queueKey);
       }
       if (rows.length === 0) return;
-      // Rows written this turn are committed before anything is sent on their behalf.
+      // Rows from the homeserver are committed before anything is sent on their behalf: their transaction is
+      // acknowledged only then, and a crash before it would make the homeserver send them again (chatd has no
+      // idempotency key). Remote rows need not wait: re-queued after a crash (webhook inbox, websocket
+      // backfill), they are sent again with the same txnId, which the homeserver deduplicates.
       try {
-        await store.durable();
+        if (rows.some((r) => r.lane === 'matrix')) await store.durable();
       } catch (err) {
         // Their commit failed: whoever queued them was not acknowledged and sends them again.
         this.#o.log.error({ queue: queueKey, err }, 'outbox rows not committed; not delivered');

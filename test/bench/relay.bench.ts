@@ -244,7 +244,7 @@ const results: Awaited<ReturnType<typeof run>>[] = [];
 // keep 2,000 in flight because each message sits 300 ms in the reorder window.
 if (only !== 'webhook') {
   results.push(await run('websocket', { inFlight: 256 }));
-  results.push(await run('websocket', { rate: 2000 }));
+  results.push(await run('websocket', { rate: Number(process.env.MCB_BENCH_WEBSOCKET_RATE ?? 2000) }));
 }
 if (only !== 'websocket') {
   results.push(await run('webhook', { inFlight: 2000 }));
