@@ -183,7 +183,7 @@ export class BridgeStore {
    * carried a secret (a password, an access token) that must not stay readable in the outbox.
    */
   outboxForgetContent(eventId: string): void {
-    this.#s.outboxForgetContent.run(matrixEventKey(eventId));
+    this.tx(() => this.#s.outboxForgetContent.run(matrixEventKey(eventId)));
   }
   /** The oldest pending rows of one queue after `afterId`, in order. */
   outboxNext(queueKey: string, afterId = 0, limit = 1): OutboxRow[] {
@@ -319,11 +319,11 @@ export class BridgeStore {
     return (this.#s.matrixTokenGet.get(matrixUserId) as { token: string } | undefined)?.token;
   }
   matrixTokenSave(matrixUserId: string, encrypted: string, now: number): void {
-    this.#s.matrixTokenUpsert.run(matrixUserId, encrypted, now);
+    this.tx(() => this.#s.matrixTokenUpsert.run(matrixUserId, encrypted, now));
   }
   /** True when a token was stored. */
   matrixTokenDelete(matrixUserId: string): boolean {
-    return this.#s.matrixTokenDelete.run(matrixUserId).changes > 0;
+    return this.tx(() => this.#s.matrixTokenDelete.run(matrixUserId).changes > 0);
   }
 
   // -- management rooms and flags
