@@ -4,8 +4,12 @@
  * mode). The fake Wazo fans out one copy per participant (2 per message), as chatd does. Reports messages/s,
  * p50/p99 bridge-added latency (first copy entering the connector → the homeserver storing the ghost's message,
  * minus time held in the reorder window; also the connector's share: until the core has queued it),
- * and peak RSS. The fakes run in a worker thread (relay-fakes.ts), so the measured thread holds only the
- * bridge, on one core; peak RSS is the whole process, fakes included.
+ * the bridge thread's CPU per message, SQLite commits per message, and peak RSS. Each feed runs twice: closed
+ * loop with many messages in flight (saturation throughput), then open loop at a fixed offered rate (latency
+ * at that load; `MCB_BENCH_WEBSOCKET_RATE`, default 2000, `MCB_BENCH_WEBHOOK_RATE`, default 500).
+ * `MCB_BENCH_RELAY_MODE=websocket|webhook` runs one feed. The fakes run in a worker thread (relay-fakes.ts), so
+ * the measured thread holds only the bridge (WAL checkpoints have their own worker, as under `start`); peak RSS
+ * is the whole process, fakes included.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
