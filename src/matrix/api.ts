@@ -14,6 +14,7 @@ import {
   type Method,
   type SdkHttp,
 } from './http.ts';
+import { withTimeout } from './fetch.ts';
 import { RemoteApiError } from '../errors.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -116,13 +117,16 @@ export class MatrixApi {
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) query[k] = v;
     const prefix = opts.prefix ?? ClientPrefix.V3;
     return this.#withRetry(`${method} ${path}`, { ...this.#retry, ...opts.retry }, () =>
-      this.#http.authedRequest<T>(
-        method as Method,
-        path,
-        query,
-        opts.body as Record<string, unknown> | undefined,
-        // Not the SDK's localTimeoutMs: its timer is never cleared and keeps the process alive; this one is unref'd.
-        { prefix, abortSignal: AbortSignal.timeout(this.#timeoutMs) } as unknown as IRequestOpts,
+      // Not the SDK's localTimeoutMs: its timer is never cleared and keeps the process alive; ours is unref'd
+      // and cleared when the call ends.
+      withTimeout(this.#timeoutMs, (abortSignal) =>
+        this.#http.authedRequest<T>(
+          method as Method,
+          path,
+          query,
+          opts.body as Record<string, unknown> | undefined,
+          { prefix, abortSignal } as unknown as IRequestOpts,
+        ),
       ),
     );
   }

@@ -109,5 +109,21 @@ export function nodeFetch(input: string | URL, init: FetchInit = {}): Promise<No
   });
 }
 
+/**
+ * Runs `run` with a signal that aborts (TimeoutError, as `AbortSignal.timeout`) after `ms`, and clears its
+ * timer as soon as `run` settles. `AbortSignal.timeout` keeps its timer (and a WeakRef) until it fires: at
+ * 2,000 requests/s with a 30 s timeout that is 60,000 live timers for the GC to trace.
+ */
+export async function withTimeout<T>(ms: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const c = new AbortController();
+  const timer = setTimeout(() => c.abort(new DOMException('The operation timed out.', 'TimeoutError')), ms);
+  timer.unref();
+  try {
+    return await run(c.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** `nodeFetch` typed as the global `fetch`, for matrix-js-sdk's `fetchFn` option. */
 export const sdkFetch = nodeFetch as unknown as typeof globalThis.fetch;

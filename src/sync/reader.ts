@@ -5,11 +5,12 @@
  * tests never wait on real time. Works with a user's access token or the appservice `as_token` alike.
  *
  * Not `MatrixApi` from src/matrix: that one is the appservice's (`as_token`, identity assertion per call);
- * the reader acts as one account, with any kind of token. Timeouts are `AbortSignal.timeout`s, which do not
- * hold a finished CLI run open.
+ * the reader acts as one account, with any kind of token. Timeouts are unref'd timers cleared when a call
+ * ends (`withTimeout`), which do not hold a finished CLI run open.
  */
 import { RemoteApiError } from '../errors.ts';
 import { type RetryPolicy, toRemoteError } from '../matrix/api.ts';
+import { withTimeout } from '../matrix/fetch.ts';
 import { createHttp, type IRequestOpts, Method, type SdkHttp } from '../matrix/http.ts';
 import type { ClientEvent } from './room-info.ts';
 
@@ -133,9 +134,9 @@ export class MatrixReader {
     let delay = policy.baseDelayMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#http.authedRequest<T>(method, path, query, body, {
-          abortSignal: AbortSignal.timeout(60_000),
-        } as unknown as IRequestOpts);
+        return await withTimeout(60_000, (abortSignal) =>
+          this.#http.authedRequest<T>(method, path, query, body, { abortSignal } as unknown as IRequestOpts),
+        );
       } catch (err) {
         const e = toRemoteError(`${method} ${path}`, err);
         if (!e.retryable || attempt >= policy.maxAttempts) throw e;

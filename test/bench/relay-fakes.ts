@@ -48,6 +48,23 @@ hs.model.listeners.push((ev) => {
   stored.push({ uuid: String(ev.content.body).slice(-36), at: abs() });
 });
 
+function publishOne(n: number): void {
+  const room = rooms[n % ROOMS]!;
+  const uuid = randomUUID();
+  const msg: FakeMessage = {
+    uuid,
+    content: `message ${n} about the **order** status, see https://example.org/o/${n} ${uuid}`,
+    alias: null,
+    user_uuid: room.users[n % 2]!.uuid,
+    tenant_uuid: wazo.state.tenantUuid,
+    wazo_uuid: wazo.state.wazoUuid,
+    created_at: wazo.state.createdAt(),
+    room: { uuid: room.uuid },
+    delivery: { type: 'internal', backend: null, recipients: [] },
+  };
+  wazo.state.publish('chatd_user_room_message_created', room, msg, `rooms.${room.uuid}.messages.created`);
+}
+
 port.on('message', (m: Record<string, unknown>) => {
   if (m.type === 'appservice')
     hs.registerAppservice(m.registration as Parameters<FakeHomeserver['registerAppservice']>[0]);
@@ -70,23 +87,17 @@ port.on('message', (m: Record<string, unknown>) => {
       owner_user_uuid: null,
     });
   } else if (m.type === 'publish') {
-    for (const n of m.ns as number[]) {
-      const room = rooms[n % ROOMS];
-      const uuid = randomUUID();
-      const msg: FakeMessage = {
-        uuid,
-        content: `message ${n} about the **order** status, see https://example.org/o/${n} ${uuid}`,
-        alias: null,
-        user_uuid: room.users[n % 2].uuid,
-        tenant_uuid: wazo.state.tenantUuid,
-        wazo_uuid: wazo.state.wazoUuid,
-        created_at: wazo.state.createdAt(),
-        room: { uuid: room.uuid },
-        delivery: { type: 'internal', backend: null, recipients: [] },
-      };
-      port.postMessage({ type: 'published', uuid, at: abs() });
-      wazo.state.publish('chatd_user_room_message_created', room, msg, `rooms.${room.uuid}.messages.created`);
-    }
+    for (const n of m.ns as number[]) publishOne(n);
+  } else if (m.type === 'pace') {
+    // Open-loop load, generated here on the fakes' own clock so that the bridge's event loop cannot slow it.
+    const { first, count, rate } = m as unknown as { first: number; count: number; rate: number };
+    const t0 = performance.now();
+    let sent = 0;
+    const timer = setInterval(() => {
+      const due = Math.min(count, Math.floor(((performance.now() - t0) / 1000) * rate));
+      while (sent < due) publishOne(first + sent++);
+      if (sent >= count) clearInterval(timer);
+    }, 1);
   } else if (m.type === 'stop') {
     void (async () => {
       await wazo.close();

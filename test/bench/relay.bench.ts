@@ -24,6 +24,7 @@ import { createAppserviceApp } from '../../src/http/appservice.ts';
 import { silentLogger } from '../../src/log.ts';
 import { MatrixApi } from '../../src/matrix/index.ts';
 import { createMetricsRegistry } from '../../src/metrics.ts';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { createWebhookApp, sqliteCursor, sqliteInbox, WazoConnector } from '../../src/wazo/index.ts';
 
@@ -179,18 +180,15 @@ async function run(mode: 'websocket' | 'webhook', load: Load) {
 
   const t0 = performance.now();
   const cpu0 = process.threadCpuUsage();
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   const commits0 = groupCommit(handle.sqlite).commits;
   let sent = 0;
   if ('rate' in load) {
-    // Open loop: messages enter at the offered rate whatever the bridge does (no coordinated omission).
-    const pacer = setInterval(() => {
-      const due = Math.min(MESSAGES, Math.floor(((performance.now() - t0) / 1000) * load.rate));
-      const ns: number[] = [];
-      while (sent < due) ns.push(ROOMS * 2 + sent++);
-      if (ns.length > 0) publish(ns);
-    }, 1);
+    // Open loop: the fakes' thread publishes at the offered rate whatever the bridge does (no coordinated
+    // omission, and no pacing timer on the measured thread).
+    fakes.postMessage({ type: 'pace', first: ROOMS * 2, count: MESSAGES, rate: load.rate });
     while (done < MESSAGES) await new Promise<void>((r) => (wake = r));
-    clearInterval(pacer);
   } else {
     while (done < MESSAGES) {
       const ns: number[] = [];
@@ -201,6 +199,7 @@ async function run(mode: 'websocket' | 'webhook', load: Load) {
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.threadCpuUsage(cpu0);
+  loopDelay.disable();
   const commitsPerMessage = (groupCommit(handle.sqlite).commits - commits0) / MESSAGES;
   /** CPU time of the bridge's thread per message (user + system): what bounds throughput on one core. */
   const cpuUsPerMessage = Math.round((cpu.user + cpu.system) / MESSAGES);
@@ -216,6 +215,8 @@ async function run(mode: 'websocket' | 'webhook', load: Load) {
     perSecond: Math.round(MESSAGES / seconds),
     cpuUsPerMessage,
     commitsPerMessage,
+    loopP99: loopDelay.percentile(99) / 1e6,
+    loopMax: loopDelay.max / 1e6,
     p50: pct(50),
     p99: pct(99),
     q50: at(queuedLat, 50),
@@ -259,7 +260,8 @@ for (const r of results) {
   process.stdout.write(
     `${r.mode.padEnd(9)} ${r.messages} msgs / ${r.rooms} rooms (${r.load}, reorder window ${r.window} ms): ` +
       `${r.perSecond} msgs/s (bridge thread CPU ${r.cpuUsPerMessage} µs/msg, ${r.commitsPerMessage.toFixed(2)} SQLite commits/msg), bridge-added latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms ` +
-      `(of which event in → queued on the core: p50 ${r.q50.toFixed(1)} ms, p99 ${r.q99.toFixed(1)} ms)\n`,
+      `(of which event in → queued on the core: p50 ${r.q50.toFixed(1)} ms, p99 ${r.q99.toFixed(1)} ms); ` +
+      `event-loop delay p99 ${r.loopP99.toFixed(1)} ms, max ${r.loopMax.toFixed(1)} ms\n`,
   );
 }
 process.stdout.write(`peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB\n`);
