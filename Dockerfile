@@ -14,8 +14,7 @@ ENV NODE_ENV=production \
     MCB_DATABASE_URL=sqlite:/data/bridge.db \
     MCB_APPSERVICE_REGISTRATION=/data/registration.yaml \
     MCB_HTTP_HOST=0.0.0.0 \
-    MCB_LOGGING_FORMAT=json \
-    NODE_OPTIONS=--max-semi-space-size=8
+    MCB_LOGGING_FORMAT=json
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json config.toml ./
@@ -35,5 +34,7 @@ VOLUME ["/data"]
 EXPOSE 29330
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.MCB_HTTP_PORT||29330)+'/health').then(r=>process.exit(r.status<500?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["node", "bin/matrix-crm-bridge.mjs"]
+# V8 young generation as the launcher sizes it for `start` (bin/matrix-crm-bridge.mjs); other commands run with
+# `docker exec <container> node bin/matrix-crm-bridge.mjs <command>` get theirs from the launcher.
+ENTRYPOINT ["node", "--max-semi-space-size=32", "bin/matrix-crm-bridge.mjs"]
 CMD ["start"]
