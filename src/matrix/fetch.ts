@@ -5,7 +5,8 @@
  * path (one `PUT /send` per bridged message) that was a quarter of the CPU. Same wire behaviour otherwise:
  * one pooled connection per request in flight, TLS verified, timeouts through the caller's `AbortSignal`.
  * Redirects are not followed: the Client-Server API does not use them, and an unexpected 3xx surfaces as an
- * HTTP error naming its status.
+ * HTTP error naming its status. No compression is negotiated (no `Accept-Encoding`), so servers and proxies
+ * answer uncompressed JSON.
  */
 import http from 'node:http';
 import https from 'node:https';
