@@ -2,8 +2,9 @@
  * `npm run bench -- relay`: 10,000 Wazo messages across 100 rooms, through the websocket and then through
  * the webhook, into the fake homeserver (bridge core + Wazo connector + appservice routes, file SQLite in WAL
  * mode). The fake Wazo fans out one copy per participant (2 per message), as chatd does. Reports messages/s,
- * p50/p99 bridge-added latency (first copy entering the connector → the homeserver storing the ghost's message,
- * minus time held in the reorder window; also the connector's share: until the core has queued it),
+ * p50/p99 bridge-added latency from the first copy entering the connector, minus time held in the reorder
+ * window: to "Matrix send out" (the bridge issues the ghost's `PUT /send`), to the homeserver storing the
+ * message (adds the fake homeserver's own time), and to the core having queued it (the connector's share),
  * the bridge thread's CPU per message, SQLite commits per message, and peak RSS. Each feed runs twice: closed
  * loop with many messages in flight (saturation throughput), then open loop at a fixed offered rate (latency
  * at that load; `MCB_BENCH_WEBSOCKET_RATE`, default 2000, `MCB_BENCH_WEBHOOK_RATE`, default 500).
@@ -61,6 +62,8 @@ async function run(mode: 'websocket' | 'webhook', load: Load) {
   const inAt = new Map<string, number>();
   const latencies: number[] = [];
   const queuedLat: number[] = [];
+  /** Event in → the bridge sends it to the homeserver (`PUT /send` issued): the issue's "Matrix send out". */
+  const sentLat: number[] = [];
   let done = 0;
   let wake: (() => void) | undefined;
   const handle = openDatabase(`sqlite:${join(dir, 'bridge.db')}`);
@@ -106,9 +109,24 @@ async function run(mode: 'websocket' | 'webhook', load: Load) {
       if (t !== undefined) queuedLat.push(abs() - t - (held.get(uuid) ?? 0));
     },
   });
+  const api = new MatrixApi({ baseUrl: ready.hsUrl, asToken, botUserId: `@crmbridge:${DOMAIN}`, timeoutMs: 5000 });
+  // Marks "Matrix send out": the moment the bridge issues the ghost's `PUT /send` (the body ends with the uuid).
+  const request = api.request.bind(api);
+  const sentOut = new Set<string>();
+  api.request = ((method, path, opts) => {
+    if (method === 'PUT' && path.includes('/send/m.room.message/')) {
+      const uuid = String((opts?.body as { body?: unknown } | undefined)?.body ?? '').slice(-36);
+      const t = inAt.get(uuid);
+      if (t !== undefined && !sentOut.has(uuid)) {
+        sentOut.add(uuid);
+        sentLat.push(abs() - t - (held.get(uuid) ?? 0));
+      }
+    }
+    return request(method, path, opts);
+  }) as MatrixApi['request'];
   const bridge = new Bridge({
     database: handle,
-    api: new MatrixApi({ baseUrl: ready.hsUrl, asToken, botUserId: `@crmbridge:${DOMAIN}`, timeoutMs: 5000 }),
+    api,
     connector,
     log: silentLogger,
     metrics: createMetricsRegistry(),
@@ -176,6 +194,8 @@ async function run(mode: 'websocket' | 'webhook', load: Load) {
   while (done < ROOMS * 2) await new Promise<void>((r) => (wake = r));
   latencies.length = 0;
   queuedLat.length = 0;
+  sentLat.length = 0;
+  sentOut.clear();
   done = 0;
 
   const t0 = performance.now();
@@ -205,6 +225,7 @@ async function run(mode: 'websocket' | 'webhook', load: Load) {
   const cpuUsPerMessage = Math.round((cpu.user + cpu.system) / MESSAGES);
   latencies.sort((a, b) => a - b);
   queuedLat.sort((a, b) => a - b);
+  sentLat.sort((a, b) => a - b);
   const at = (arr: number[], p: number) => arr[Math.min(arr.length - 1, Math.floor((p / 100) * arr.length))];
   const pct = (p: number) => at(latencies, p);
   const result = {
@@ -219,6 +240,8 @@ async function run(mode: 'websocket' | 'webhook', load: Load) {
     loopMax: loopDelay.max / 1e6,
     p50: pct(50),
     p99: pct(99),
+    s50: at(sentLat, 50),
+    s99: at(sentLat, 99),
     q50: at(queuedLat, 50),
     q99: at(queuedLat, 99),
     window: connector.reorderWindowMs,
@@ -259,8 +282,10 @@ clearInterval(sampler);
 for (const r of results) {
   process.stdout.write(
     `${r.mode.padEnd(9)} ${r.messages} msgs / ${r.rooms} rooms (${r.load}, reorder window ${r.window} ms): ` +
-      `${r.perSecond} msgs/s (bridge thread CPU ${r.cpuUsPerMessage} µs/msg, ${r.commitsPerMessage.toFixed(2)} SQLite commits/msg), bridge-added latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms ` +
-      `(of which event in → queued on the core: p50 ${r.q50.toFixed(1)} ms, p99 ${r.q99.toFixed(1)} ms); ` +
+      `${r.perSecond} msgs/s (bridge thread CPU ${r.cpuUsPerMessage} µs/msg, ${r.commitsPerMessage.toFixed(2)} SQLite commits/msg); ` +
+      `event in → Matrix send out: p50 ${r.s50.toFixed(1)} ms, p99 ${r.s99.toFixed(1)} ms; ` +
+      `→ stored by the homeserver: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; ` +
+      `→ queued on the core: p50 ${r.q50.toFixed(1)} ms, p99 ${r.q99.toFixed(1)} ms; ` +
       `event-loop delay p99 ${r.loopP99.toFixed(1)} ms, max ${r.loopMax.toFixed(1)} ms\n`,
   );
 }
