@@ -4,6 +4,7 @@
  * writing (present with the expected type). Never select or send a field that is not in this model.
  */
 import { createHash } from 'node:crypto';
+import { INTENT_LABELS } from '../db/schema/classification.ts';
 import type { RootCall, TwentyClient } from './client.ts';
 
 export interface WantedField {
@@ -19,17 +20,8 @@ export interface WantedField {
 const opts = (values: [string, string, string][]) =>
   values.map(([value, label, color], position) => ({ value, label, color, position }));
 
-export const INTENTS = [
-  'question',
-  'complaint',
-  'billing',
-  'cancellation',
-  'purchase',
-  'technical',
-  'praise',
-  'greeting',
-  'other',
-];
+/** Intent select options, in the order classify knows them. */
+export const INTENTS: readonly string[] = INTENT_LABELS;
 const INTENT_COLORS = ['sky', 'red', 'orange', 'pink', 'green', 'purple', 'turquoise', 'blue', 'gray'];
 export const LANGUAGES = ['en', 'fr', 'de', 'es', 'it', 'pt', 'nl', 'pl', 'ru', 'ar', 'tr', 'zh', 'ja', 'other'];
 

@@ -2,25 +2,15 @@
  * The per-message pipeline: normalise → language → sentiment → intent (+ keywords). Pure and synchronous once
  * the models are loaded; safe to call in a tight loop (no I/O, no logging).
  */
+import { SENTIMENT_LABELS } from '../db/schema/classification.ts';
 import { stem } from './features.ts';
 import { LanguageDetector } from './language.ts';
 import { type Analysed, extractFeatures, sameFeatures } from './model.ts';
 import type { ModelSet } from './model-files.ts';
 import { isMask, normaliseText, tokenize } from './text.ts';
 
-export const SENTIMENT_LABELS = ['negative', 'neutral', 'positive'] as const;
+export { INTENT_LABELS, SENTIMENT_LABELS } from '../db/schema/classification.ts';
 export type SentimentLabel = (typeof SENTIMENT_LABELS)[number];
-export const INTENT_LABELS = [
-  'question',
-  'complaint',
-  'billing',
-  'cancellation',
-  'purchase',
-  'technical',
-  'praise',
-  'greeting',
-  'other',
-] as const;
 
 export interface MessageResult {
   language: string;

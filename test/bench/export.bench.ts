@@ -6,6 +6,7 @@
 import { configSchema } from '../../src/config/index.ts';
 import { runExport } from '../../src/crm/index.ts';
 import { openDatabase, tables } from '../../src/db/index.ts';
+import { INTENT_LABELS } from '../../src/db/schema/classification.ts';
 import { HealthRegistry } from '../../src/health.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createMetricsRegistry } from '../../src/metrics.ts';
@@ -24,17 +25,7 @@ const sampler = setInterval(() => {
 }, 50);
 
 // Fixed synthetic input: deterministic, no randomness.
-const intents = [
-  'question',
-  'complaint',
-  'billing',
-  'cancellation',
-  'purchase',
-  'technical',
-  'praise',
-  'greeting',
-  'other',
-];
+const intents = INTENT_LABELS;
 db.db.transaction((tx) => {
   for (let i = 0; i < CUSTOMERS; i++) {
     const phone = `+336${String(10000000 + i)}`;

@@ -4,6 +4,20 @@
  */
 import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
+/** The labels classify writes and export maps to Twenty select options: one list for both stages. */
+export const SENTIMENT_LABELS = ['negative', 'neutral', 'positive'] as const;
+export const INTENT_LABELS = [
+  'question',
+  'complaint',
+  'billing',
+  'cancellation',
+  'purchase',
+  'technical',
+  'praise',
+  'greeting',
+  'other',
+] as const;
+
 export const messageClassifications = sqliteTable(
   'message_classifications',
   {
@@ -15,7 +29,7 @@ export const messageClassifications = sqliteTable(
     languageUnsupported: integer('language_unsupported', { mode: 'boolean' }).notNull().default(false),
     /** `customer` or `staff`: agent messages are classified for agent tone but kept apart. */
     role: text('role').notNull(),
-    sentimentLabel: text('sentiment_label', { enum: ['positive', 'neutral', 'negative'] }).notNull(),
+    sentimentLabel: text('sentiment_label', { enum: SENTIMENT_LABELS }).notNull(),
     /** In [-1, 1]; near 0 means neutral. */
     sentimentScore: real('sentiment_score').notNull(),
     intentLabel: text('intent_label').notNull(),
@@ -36,7 +50,7 @@ export const conversationClassifications = sqliteTable(
     modelVersion: text('model_version').notNull(),
     /** conversations.revision this classification was computed from. */
     conversationRevision: integer('conversation_revision').notNull(),
-    sentimentLabel: text('sentiment_label', { enum: ['positive', 'neutral', 'negative'] }).notNull(),
+    sentimentLabel: text('sentiment_label', { enum: SENTIMENT_LABELS }).notNull(),
     sentimentScore: real('sentiment_score').notNull(),
     /** Second half minus first half of the customer's sentiment (positive = improving). */
     sentimentTrend: real('sentiment_trend'),
