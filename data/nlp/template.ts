@@ -6,17 +6,7 @@
 /** intent ('' = sentiment-only row), sentiment, template. */
 export type TemplateRow = readonly [string, 'positive' | 'neutral' | 'negative', string];
 
-/** mulberry32: small, fast, seedable. */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { createRng } from '../../src/rng.ts';
 
 export function pick<T>(rng: () => number, items: readonly T[]): T {
   return items[Math.floor(rng() * items.length)] as T;

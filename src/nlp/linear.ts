@@ -4,6 +4,7 @@
  * seed and input order. Pure.
  */
 import type { SparseVector } from './features.ts';
+import { createRng } from '../rng.ts';
 
 export interface TrainOptions {
   epochs: number;
@@ -22,17 +23,6 @@ export interface LinearWeights {
   /** dim × classes, row-major by feature. */
   weights: Float64Array;
   bias: Float64Array;
-}
-
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Fills `out` with class probabilities for `x`. */

@@ -17,6 +17,7 @@ import { type BusEvent, envelope, type FakeUser, FakeWazoState } from './state.t
 import { FakeWebsocketd } from './websocketd.ts';
 import { type HookLog, MAX_ATTEMPTS, matches, renderTemplate, webhookdRoutes } from './webhookd.ts';
 import { nodeFetch } from '../../matrix/fetch.ts';
+import { createRng } from '../../rng.ts';
 
 export type { FakeMessage, FakeRoom, FakeUser } from './state.ts';
 export type Daemon = 'auth' | 'chatd' | 'confd' | 'webhookd' | 'websocketd';
@@ -81,7 +82,7 @@ export class FakeWazo {
     this.#record = opts.record ?? true;
     this.#hookSlots = opts.webhookConcurrency ?? 5;
     this.#tls = opts.tls;
-    this.#rand = mulberry32(opts.seed ?? 42);
+    this.#rand = createRng(opts.seed ?? 42);
     this.state.onEvent((e) => this.#enqueue(e));
   }
 
@@ -296,17 +297,6 @@ export class FakeWazo {
       if ('closeAllConnections' in server) (server as { closeAllConnections(): void }).closeAllConnections();
     });
   }
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffle<T>(arr: T[], rand: () => number): void {
