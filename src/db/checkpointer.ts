@@ -44,9 +44,13 @@ export function startWalCheckpointer(
       opts.log.warn({ err: m.message }, 'WAL checkpoint failed; will retry');
     }
   });
+  let exited = false;
   worker.on('error', (err) => {
     // Without the worker, SQLite's own checkpoints take over again: slower commits, nothing lost.
     opts.log.error({ err: err.message }, 'WAL checkpointer stopped; automatic checkpoints resume');
+  });
+  worker.on('exit', () => {
+    exited = true;
     restore();
   });
   return {
@@ -55,10 +59,8 @@ export function startWalCheckpointer(
     },
     stop() {
       stopped ??= new Promise<void>((resolve) => {
-        worker.once('exit', () => {
-          restore();
-          resolve();
-        });
+        if (exited) return resolve();
+        worker.once('exit', () => resolve());
         worker.postMessage('stop');
         setTimeout(() => void worker.terminate(), 2000).unref();
       });
