@@ -4,7 +4,7 @@
  * handlers. Generic over the remote network.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { DatabaseHandle, EncryptionKey } from '../db/index.ts';
+import { type DatabaseHandle, type EncryptionKey, groupCommit } from '../db/index.ts';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { Counter, getOrCreate, type Registry } from '../metrics.ts';
@@ -59,6 +59,8 @@ export class Bridge implements BridgeHost {
     this.#sleep = d.sleep ?? realSleep;
     this.log = d.log.child({ component: 'bridge' });
     this.store = new BridgeStore(d.database);
+    groupCommit(d.database.sqlite).onError = (err) =>
+      this.log.error({ err: describeError(err) }, 'SQLite group commit failed; its writes were rolled back');
     this.intents = new IntentFactory(d.api);
     this.#connector = d.connector;
     this.#tokenHash = createHash('sha256').update(d.options.hsToken).digest('hex');

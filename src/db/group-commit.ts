@@ -25,16 +25,16 @@ interface Waiter {
 
 export class GroupCommit {
   readonly #sqlite: Database.Database;
-  readonly #onError: (err: unknown) => void;
+  /** Hears about a failed end-of-turn commit (its waiters are rejected too); the owner sets its logger here. */
+  onError: (err: unknown) => void;
   #open = false;
   #waiters: Waiter[] = [];
   #commits = 0;
   #lastCommit = -Infinity;
 
-  /** `onError` hears about a failed end-of-turn commit (its waiters are rejected too). */
   constructor(sqlite: Database.Database, onError?: (err: unknown) => void) {
     this.#sqlite = sqlite;
-    this.#onError = onError ?? ((err) => process.emitWarning(`group commit failed: ${String(err)}`));
+    this.onError = onError ?? ((err) => process.emitWarning(`group commit failed: ${String(err)}`));
   }
 
   /** Commits performed so far (tests, metrics). */
@@ -57,7 +57,7 @@ export class GroupCommit {
         try {
           this.flush();
         } catch (err) {
-          this.#onError(err);
+          this.onError(err);
         }
       };
       // At the end of this turn, but at most one commit per COMMIT_INTERVAL_MS: under load, the writes of
