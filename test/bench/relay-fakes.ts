@@ -1,21 +1,42 @@
 /**
- * Worker thread of the relay benchmark: the fake Wazo and the fake homeserver, on their own thread (and core),
- * so that the measured thread holds only the bridge. Commands arrive by postMessage; every ghost message the
- * homeserver stores is reported back with its absolute time (performance.timeOrigin + now).
+ * The other side of the relay benchmark: the fake Wazo and the fake homeserver, in a child process on other
+ * cores than the bridge (or a worker thread where cores cannot be pinned), so that the bridge's core holds only
+ * the bridge. Commands arrive as messages; every ghost message the homeserver stores is reported back with its
+ * absolute time (performance.timeOrigin + now, comparable across processes).
  */
 import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { FakeHomeserver } from '../../src/testing/fake-homeserver/index.ts';
 import { type FakeMessage, type FakeRoom, FakeWazo } from '../../src/testing/fake-wazo/index.ts';
 
-const { rooms: ROOMS, domain, secret } = workerData as { rooms: number; domain: string; secret: string };
-const port = parentPort!;
+// A worker thread of the bench, or a child process pinned to other cores than the bridge (relay.bench.ts).
+const inProcess = process.env.MCB_BENCH_FAKES;
+const {
+  rooms: ROOMS,
+  domain,
+  secret,
+} = (inProcess ? JSON.parse(inProcess) : workerData) as {
+  rooms: number;
+  domain: string;
+  secret: string;
+};
+const port = inProcess
+  ? {
+      postMessage: (m: unknown) => void process.send!(m),
+      on: (e: 'message', fn: (m: Record<string, unknown>) => void) => void process.on(e, fn),
+      close: () => process.disconnect(),
+    }
+  : parentPort!;
 const abs = () => performance.timeOrigin + performance.now();
 
 const hs = await new FakeHomeserver({ serverName: domain, pusher: { baseDelayMs: 5, maxDelayMs: 50 } }).start();
 // The homeserver records requests for test assertions; the benchmark needs none (and they would grow).
 hs.requests.push = () => 0;
-const wazo = await new FakeWazo({ record: false, webhookRetryDelayMs: () => 10, webhookConcurrency: 8 }).start();
+const wazo = await new FakeWazo({
+  record: false,
+  webhookRetryDelayMs: () => 10,
+  webhookConcurrency: Number(process.env.MCB_BENCH_WEBHOOK_CONCURRENCY ?? 8),
+}).start();
 wazo.addUser({ username: 'svc', password: 'svc', purpose: 'external_api' });
 const rooms: FakeRoom[] = [];
 for (let i = 0; i < ROOMS; i++) {
@@ -98,12 +119,17 @@ port.on('message', (m: Record<string, unknown>) => {
       while (sent < due) publishOne(first + sent++);
       if (sent >= count) clearInterval(timer);
     }, 1);
+  } else if (m.type === 'cpu') {
+    // The fakes' CPU time (µs), to tell whether they, not the bridge, bound a run.
+    const c = inProcess ? process.cpuUsage() : process.threadCpuUsage();
+    port.postMessage({ type: 'cpu', us: c.user + c.system });
   } else if (m.type === 'stop') {
     void (async () => {
       await wazo.close();
       await hs.stop();
       port.postMessage({ type: 'stopped', rss: process.memoryUsage().rss });
       port.close();
+      if (inProcess) setTimeout(() => process.exit(0), 50).unref();
     })();
   }
 });

@@ -8,15 +8,21 @@
  * the bridge thread's CPU per message, SQLite commits per message, and peak RSS. Each feed runs twice: closed
  * loop with many messages in flight (saturation throughput), then open loop at a fixed offered rate (latency
  * at that load; `MCB_BENCH_WEBSOCKET_RATE`, default 2000, `MCB_BENCH_WEBHOOK_RATE`, default 500).
- * `MCB_BENCH_RELAY_MODE=websocket|webhook` runs one feed. The fakes run in a worker thread (relay-fakes.ts), so
- * the measured thread holds only the bridge (WAL checkpoints have their own worker, as under `start`); peak RSS
- * is the whole process, fakes included.
+ * `MCB_BENCH_RELAY_MODE=websocket|webhook` runs one feed, `MCB_BENCH_RELAY_LOAD=saturation|open` one load;
+ * `MCB_BENCH_WEBHOOK_CONCURRENCY` sets the fake webhookd's parallel deliveries (default 8). "On one core": the
+ * bridge's process is pinned to core 0 with `taskset` and the fakes (relay-fakes.ts) run in a child process on
+ * the other cores (without `taskset`, on one core, or with `MCB_BENCH_PIN=0`: in a worker thread). Peak RSS is
+ * the bridge's process. Each result line also says how busy the bridge's thread, its process and the fakes
+ * were, to tell which side bounded the run.
  */
 import { randomBytes } from 'node:crypto';
+import { type Serializable, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { Bridge } from '../../src/bridge/index.ts';
@@ -26,7 +32,6 @@ import { silentLogger } from '../../src/log.ts';
 import { MatrixApi } from '../../src/matrix/index.ts';
 import { createMetricsRegistry } from '../../src/metrics.ts';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
 import { createWebhookApp, sqliteCursor, sqliteInbox, WazoConnector } from '../../src/wazo/index.ts';
 
 const MESSAGES = 10_000;
@@ -41,16 +46,68 @@ const sampler = setInterval(() => {
 
 const abs = () => performance.timeOrigin + performance.now();
 
+/**
+ * "On one core": where `taskset` exists and the machine has ≥ 2 cores, this process (the bridge, with its
+ * checkpoint worker, libuv pool and GC helper threads) is pinned to core 0 and the fakes run in a child
+ * process on the other cores, so that the fakes never take the bridge's core. Elsewhere (or with
+ * `MCB_BENCH_PIN=0`) the fakes run in a worker thread of this process.
+ */
+const CORES = availableParallelism(); // read before pinning, which would make it 1
+const PINNED =
+  process.env.MCB_BENCH_PIN !== '0' &&
+  CORES >= 2 &&
+  spawnSync('taskset', ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' }).status === 0;
+
+interface FakesChannel {
+  postMessage(m: unknown): void;
+  on(event: 'message', fn: (m: never) => void): void;
+  off(event: 'message', fn: (m: never) => void): void;
+  onError(fn: (err: Error) => void): void;
+  close(): Promise<void>;
+}
+
+function startFakes(): FakesChannel {
+  const data = { rooms: ROOMS, domain: DOMAIN, secret: SECRET };
+  const script = fileURLToPath(new URL('./relay-fakes.ts', import.meta.url));
+  if (!PINNED) {
+    const w = new Worker(script, { workerData: data });
+    return {
+      postMessage: (m) => w.postMessage(m),
+      on: (e, fn) => void w.on(e, fn as (m: unknown) => void),
+      off: (e, fn) => void w.off(e, fn as (m: unknown) => void),
+      onError: (fn) => void w.once('error', fn),
+      close: async () => void (await w.terminate()),
+    };
+  }
+  const child = spawn('taskset', ['-c', `1-${CORES - 1}`, process.execPath, ...process.execArgv, script], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
+    env: { ...process.env, MCB_BENCH_FAKES: JSON.stringify(data) },
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    postMessage: (m) => void child.send(m as Serializable),
+    on: (e, fn) => void child.on(e, fn as (m: unknown) => void),
+    off: (e, fn) => void child.off(e, fn as (m: unknown) => void),
+    onError: (fn) => {
+      child.once('error', fn);
+      child.once('exit', (code) => fn(new Error(`fakes process exited (${code})`)));
+    },
+    close: async () => {
+      child.disconnect();
+      await exited;
+    },
+  };
+}
+
 /** Closed loop (at most `inFlight` messages in the system: saturation throughput) or open loop at `rate` msgs/s. */
 type Load = { inFlight: number } | { rate: number };
 
 async function run(mode: 'websocket' | 'webhook', load: Load) {
   const dir = mkdtempSync(join(tmpdir(), 'mcb-bench-relay-'));
-  const fakes = new Worker(new URL('./relay-fakes.ts', import.meta.url), {
-    workerData: { rooms: ROOMS, domain: DOMAIN, secret: SECRET },
-  });
+  const fakes = startFakes();
   const ready = await new Promise<{ hsUrl: string; wazoUrl: string; websocketUrl: string }>((resolve, reject) => {
-    fakes.once('error', reject);
+    fakes.onError(reject);
     fakes.on('message', (m: { type: string; hsUrl: string; wazoUrl: string; websocketUrl: string }) => {
       if (m.type === 'ready') resolve(m);
     });
@@ -198,8 +255,20 @@ async function run(mode: 'websocket' | 'webhook', load: Load) {
   sentOut.clear();
   done = 0;
 
+  const fakesCpu = () =>
+    new Promise<number>((resolve) => {
+      const on = (m: { type: string; us: number }) => {
+        if (m.type !== 'cpu') return;
+        fakes.off('message', on);
+        resolve(m.us);
+      };
+      fakes.on('message', on);
+      fakes.postMessage({ type: 'cpu' });
+    });
+  const fakes0 = await fakesCpu();
   const t0 = performance.now();
   const cpu0 = process.threadCpuUsage();
+  const proc0 = process.cpuUsage();
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   loopDelay.enable();
   const commits0 = groupCommit(handle.sqlite).commits;
@@ -219,6 +288,8 @@ async function run(mode: 'websocket' | 'webhook', load: Load) {
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.threadCpuUsage(cpu0);
+  const proc = process.cpuUsage(proc0);
+  const fakesUs = (await fakesCpu()) - fakes0;
   loopDelay.disable();
   const commitsPerMessage = (groupCommit(handle.sqlite).commits - commits0) / MESSAGES;
   /** CPU time of the bridge's thread per message (user + system): what bounds throughput on one core. */
@@ -235,6 +306,12 @@ async function run(mode: 'websocket' | 'webhook', load: Load) {
     load: 'rate' in load ? `offered ${load.rate} msgs/s` : `≤ ${load.inFlight} in flight`,
     perSecond: Math.round(MESSAGES / seconds),
     cpuUsPerMessage,
+    /** Share of one core used by the bridge's thread, the fakes' thread, and the whole process (all threads). */
+    busy: {
+      bridge: (cpu.user + cpu.system) / 1e6 / seconds,
+      fakes: fakesUs / 1e6 / seconds,
+      process: (proc.user + proc.system) / 1e6 / seconds,
+    },
     commitsPerMessage,
     loopP99: loopDelay.percentile(99) / 1e6,
     loopMax: loopDelay.max / 1e6,
@@ -259,7 +336,7 @@ async function run(mode: 'websocket' | 'webhook', load: Load) {
     });
     fakes.postMessage({ type: 'stop' });
   });
-  await fakes.terminate();
+  await fakes.close();
   await checkpointer?.stop();
   handle.close();
   rmSync(dir, { recursive: true, force: true });
@@ -270,13 +347,16 @@ const only = process.env.MCB_BENCH_RELAY_MODE;
 const results: Awaited<ReturnType<typeof run>>[] = [];
 // Saturation (how many messages/s the bridge absorbs), then latency at a fixed offered rate. The webhook runs
 // keep 2,000 in flight because each message sits 300 ms in the reorder window.
+const loads = process.env.MCB_BENCH_RELAY_LOAD; // saturation | open (default both)
 if (only !== 'webhook') {
-  results.push(await run('websocket', { inFlight: 256 }));
-  results.push(await run('websocket', { rate: Number(process.env.MCB_BENCH_WEBSOCKET_RATE ?? 2000) }));
+  if (loads !== 'open') results.push(await run('websocket', { inFlight: 256 }));
+  if (loads !== 'saturation')
+    results.push(await run('websocket', { rate: Number(process.env.MCB_BENCH_WEBSOCKET_RATE ?? 2000) }));
 }
 if (only !== 'websocket') {
-  results.push(await run('webhook', { inFlight: 2000 }));
-  results.push(await run('webhook', { rate: Number(process.env.MCB_BENCH_WEBHOOK_RATE ?? 500) }));
+  if (loads !== 'open') results.push(await run('webhook', { inFlight: 2000 }));
+  if (loads !== 'saturation')
+    results.push(await run('webhook', { rate: Number(process.env.MCB_BENCH_WEBHOOK_RATE ?? 500) }));
 }
 clearInterval(sampler);
 for (const r of results) {
@@ -286,7 +366,11 @@ for (const r of results) {
       `event in → Matrix send out: p50 ${r.s50.toFixed(1)} ms, p99 ${r.s99.toFixed(1)} ms; ` +
       `→ stored by the homeserver: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; ` +
       `→ queued on the core: p50 ${r.q50.toFixed(1)} ms, p99 ${r.q99.toFixed(1)} ms; ` +
-      `event-loop delay p99 ${r.loopP99.toFixed(1)} ms, max ${r.loopMax.toFixed(1)} ms\n`,
+      `event-loop delay p99 ${r.loopP99.toFixed(1)} ms, max ${r.loopMax.toFixed(1)} ms; ` +
+      `cores busy: bridge thread ${r.busy.bridge.toFixed(2)}, ` +
+      (PINNED
+        ? `bridge process ${r.busy.process.toFixed(2)} (pinned to core 0), fakes process ${r.busy.fakes.toFixed(2)} (cores 1-${CORES - 1})\n`
+        : `fakes thread ${r.busy.fakes.toFixed(2)}, whole process ${r.busy.process.toFixed(2)} of ${CORES}\n`),
   );
 }
 process.stdout.write(`peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB\n`);
