@@ -182,3 +182,36 @@ describe('bridge core against the fake homeserver', () => {
     assert.equal(conn.sent.slice(before).filter((s) => s.msg.body.text === 'after outage').length, 1);
   });
 });
+
+describe('portal creation on a homeserver whose default room version is 12', () => {
+  it('creates the portal without listing the bot (the creator) in the power levels, and the bot stays admin', async () => {
+    // Spec v1.19, POST /createRoom: "In room versions 12 and later, the room creator is given infinite power
+    // level and cannot be specified in the `users` field of `m.room.power_levels`" (MSC4289).
+    const hs = await new FakeHomeserver({ defaultRoomVersion: '12' }).start();
+    const tokens = newTokens();
+    const reg = registrationFor(tokens, null);
+    hs.registerAppservice(reg);
+    const conn = new TestConnector();
+    conn.rooms.set('room1', { name: 'Sales', members: [remoteUserId('u1')] });
+    conn.users.set('u1', { name: 'Ursula One' });
+    const b = await startBridge(hs, tokens, { connector: conn });
+    reg.url = b.server.url;
+    try {
+      await conn.host!.queueRemoteEvent(remoteText('v12', 'u1', 'hello v12'));
+      await settleBoth(hs, b.bridge);
+      const created = hs.requestsTo(/\/createRoom$/, 'POST');
+      assert.equal(created.length, 1);
+      assert.equal(created[0]!.status, 200, JSON.stringify(created[0]!.body));
+      const room = hs.model.rooms.get(b.bridge.store.portalByRemote('room1')!.matrixRoomId!)!;
+      assert.equal(room.version, '12');
+      const users = (hs.model.stateContent(room, 'm.room.power_levels')?.users ?? {}) as Record<string, number>;
+      assert.ok(!('@bridgebot:localhost' in users), 'the creator is not in power_levels.users');
+      assert.equal(hs.model.powerLevel(room, '@bridgebot:localhost'), Infinity);
+      const said = room.events.filter((e) => e.type === 'm.room.message').map((e) => e.content.body);
+      assert.deepEqual(said, ['hello v12']);
+    } finally {
+      await b.stop();
+      await hs.stop();
+    }
+  });
+});
