@@ -291,7 +291,9 @@ export class MatrixHandler {
     const kind = typeof msgtype === 'string' ? kinds[msgtype] : undefined;
     if (kind && typeof content.url === 'string' && content.url.startsWith('mxc://')) {
       const info = (content.info ?? {}) as { mimetype?: string; size?: number };
-      const name = typeof content.filename === 'string' ? content.filename : text || 'file';
+      const name = typeof content.filename === 'string' && content.filename ? content.filename : text || 'file';
+      // Spec v1.10 (media captions): when `filename` is present and differs from `body`, `body` is a caption.
+      const caption = name !== text && text.trim() !== '' ? text : undefined;
       const [server, id] = content.url.slice(6).split('/');
       const base = c.opts.publicMediaUrl.replace(/\/$/, '');
       const url = base
@@ -299,7 +301,8 @@ export class MatrixHandler {
         : undefined;
       return {
         kind: 'text',
-        text: name,
+        text: caption ?? name,
+        ...(caption && html ? { html } : {}),
         media: {
           kind,
           name,

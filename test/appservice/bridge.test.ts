@@ -181,6 +181,25 @@ describe('bridge core against the fake homeserver', () => {
     await settle();
     assert.equal(conn.sent.slice(before).filter((s) => s.msg.body.text === 'after outage').length, 1);
   });
+
+  it('keeps the caption of a media message (v1.10: `body` is the caption when `filename` differs)', async () => {
+    const room = portalRoom();
+    const before = conn.sent.length;
+    await alice.say(room.id, 'the signed invoice', {
+      msgtype: 'm.file',
+      filename: 'invoice.pdf',
+      url: 'mxc://localhost/AbC',
+      info: { mimetype: 'application/pdf', size: 1234 },
+    });
+    await alice.say(room.id, 'photo.png', { msgtype: 'm.image', url: 'mxc://localhost/DeF' });
+    await settle();
+    const [captioned, plain] = conn.sent.slice(before);
+    assert.equal(captioned!.msg.body.text, 'the signed invoice');
+    assert.equal(captioned!.msg.body.media?.name, 'invoice.pdf');
+    assert.equal(captioned!.msg.body.media?.mimeType, 'application/pdf');
+    assert.equal(plain!.msg.body.text, 'photo.png', 'no filename: body is the file name');
+    assert.equal(plain!.msg.body.media?.name, 'photo.png');
+  });
 });
 
 describe('portal creation on a homeserver whose default room version is 12', () => {
