@@ -27,6 +27,19 @@ describe('bridge core against the fake homeserver', () => {
       .events.filter((e) => e.type === 'm.room.message' && (!sender || e.sender === sender))
       .map((e) => String(e.content.body));
 
+  /** A request as an existing user of the fake homeserver (token registered on first use). */
+  const callAs = async (user: string, method: string, path: string, body: unknown) => {
+    const token = `tok-${user}`;
+    hs.model.userTokens.set(token, user);
+    const r = await fetch(`${hs.url}/_matrix/client/v3${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert.equal(r.status, 200, `${method} ${path}: ${await r.clone().text()}`);
+    return r.json();
+  };
+
   before(async () => {
     hs = await new FakeHomeserver().start();
     const tokens = newTokens();
@@ -180,6 +193,35 @@ describe('bridge core against the fake homeserver', () => {
     await alice.say(room.id, 'after outage');
     await settle();
     assert.equal(conn.sent.slice(before).filter((s) => s.msg.body.text === 'after outage').length, 1);
+  });
+
+  it('bridges an edit only when it replaces a message of the same sender (spec: validity of replacements)', async () => {
+    const room = portalRoom();
+    const carol = '@carol:localhost';
+    const edit = (target: string, text: string) => ({
+      msgtype: 'm.text',
+      'm.new_content': { msgtype: 'm.text', body: text },
+      'm.relates_to': { rel_type: 'm.replace', event_id: target },
+    });
+    const original = await alice.say(room.id, 'meet at 10');
+    await settle();
+    // Carol (relayed) "edits" Alice's message; then a ghost's; then Alice edits without m.new_content.
+    const carolUser = { call: (m: string, p: string, body: unknown) => callAs(carol, m, p, body) };
+    await carolUser.call('PUT', `/rooms/${encodeURIComponent(room.id)}/send/m.room.message/c-edit1`, {
+      body: '* meet at 11',
+      ...edit(original, 'meet at 11'),
+    });
+    const ghostMsg = room.events.find((e) => e.sender === '@tn_u1:localhost' && e.type === 'm.room.message')!;
+    await alice.say(room.id, '* hijacked', edit(ghostMsg.event_id, 'hijacked'));
+    await alice.say(room.id, '* no new content', { 'm.relates_to': { rel_type: 'm.replace', event_id: original } });
+    await settle();
+    assert.equal(conn.edits.length, 0, 'no invalid edit was bridged');
+    await alice.say(room.id, '* meet at 10:30', edit(original, 'meet at 10:30'));
+    await settle();
+    assert.equal(conn.edits.length, 1);
+    assert.equal(conn.edits[0]!.as, 'u2');
+    assert.equal(conn.edits[0]!.msg.body.text, 'meet at 10:30');
+    assert.equal(conn.edits[0]!.target, b.bridge.store.remoteForEvent(original)!.remoteId);
   });
 
   it('keeps the caption of a media message (v1.10: `body` is the caption when `filename` differs)', async () => {
