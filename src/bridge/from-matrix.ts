@@ -197,17 +197,19 @@ export class MatrixHandler {
         if (!c.opts.reactions || !t || !rel?.key || !isReactingPuppet(client)) return;
         result = await client.sendReaction(portal, t, rel.key, base({ kind: 'text', text: rel.key }));
       } else if (ev.type === 'm.room.message') {
-        const body = this.#neutral(
-          ev.content['m.new_content'] && rel?.rel_type === 'm.replace'
-            ? (ev.content['m.new_content'] as Record<string, unknown>)
-            : ev.content,
-        );
-        if (!body) return;
         if (rel?.rel_type === 'm.replace') {
           const t = target(rel.event_id);
           if (!t || !isEditingPuppet(client)) return;
+          const next = ev.content['m.new_content'];
+          // An edit without `m.new_content`, or of someone else's message, is not a valid replacement.
+          if (!next || typeof next !== 'object' || Array.isArray(next)) return;
+          if (!(await this.#validReplacement(ev, rel.event_id!))) return;
+          const body = this.#neutral(next as Record<string, unknown>);
+          if (!body) return;
           result = await client.sendEdit(portal, t, base(body));
         } else {
+          const body = this.#neutral(ev.content);
+          if (!body) return;
           const replyTo = target(rel?.['m.in_reply_to']?.event_id);
           result = await client.send(portal, base(replyTo ? { ...body, replyTo } : body));
         }
@@ -252,6 +254,28 @@ export class MatrixHandler {
     );
   }
 
+  /**
+   * Spec, "Event replacements" (validity of replacement events): the original must have the same sender and
+   * type as the edit, no state key, and must not be an edit itself; otherwise the edit is ignored. Matrix
+   * does not enforce this server-side, so without it a user could "edit" someone else's bridged message.
+   */
+  async #validReplacement(edit: MatrixEvent, originalId: string): Promise<boolean> {
+    const original = await this.#c.intents.bot.event(edit.room_id, originalId);
+    const rel = original?.content['m.relates_to'] as { rel_type?: unknown } | undefined;
+    const ok =
+      original !== undefined &&
+      original.sender === edit.sender &&
+      original.type === edit.type &&
+      original.state_key === undefined &&
+      rel?.rel_type !== 'm.replace';
+    if (!ok)
+      this.#c.log.info(
+        { event_id: edit.event_id, original: originalId, sender: edit.sender },
+        'ignoring an invalid edit (not the sender’s own message)',
+      );
+    return ok;
+  }
+
   async #loggedOut(user: MatrixUserId, err: Error, eventId: string): Promise<void> {
     const c = this.#c;
     c.store.puppetLoggedOut(user, err.message);
@@ -291,7 +315,9 @@ export class MatrixHandler {
     const kind = typeof msgtype === 'string' ? kinds[msgtype] : undefined;
     if (kind && typeof content.url === 'string' && content.url.startsWith('mxc://')) {
       const info = (content.info ?? {}) as { mimetype?: string; size?: number };
-      const name = typeof content.filename === 'string' ? content.filename : text || 'file';
+      const name = typeof content.filename === 'string' && content.filename ? content.filename : text || 'file';
+      // Spec v1.10 (media captions): when `filename` is present and differs from `body`, `body` is a caption.
+      const caption = name !== text && text.trim() !== '' ? text : undefined;
       const [server, id] = content.url.slice(6).split('/');
       const base = c.opts.publicMediaUrl.replace(/\/$/, '');
       const url = base
@@ -299,7 +325,8 @@ export class MatrixHandler {
         : undefined;
       return {
         kind: 'text',
-        text: name,
+        text: caption ?? name,
+        ...(caption && html ? { html } : {}),
         media: {
           kind,
           name,

@@ -94,7 +94,10 @@ export class PortalManager {
         ...(info.topic ? { topic: info.topic } : {}),
         invite: [...invite, ...ghostIds],
         is_direct: info.isDirect ?? false,
-        power_level_content_override: { users: { [c.botUserId]: 100 } },
+        // No power_level_content_override: the bot creates the room, so it is admin already (PL 100 by
+        // default in room versions 1-11, infinite in 12+), and from v12 on a creator "cannot be specified
+        // in the `users` field of `m.room.power_levels`" (spec v1.16+, POST /createRoom; MSC4289): listing
+        // it would make the creation fail on homeservers whose default room version is 12.
         initial_state: [
           { type: 'm.bridge', state_key: bridge.stateKey, content: bridge.content },
           { type: 'uk.half-shot.bridge', state_key: bridge.stateKey, content: bridge.content },

@@ -143,6 +143,19 @@ export class Intent {
     }
   }
 
+  /** One event as this user may see it (`GET /rooms/{roomId}/event/{eventId}`), or undefined when not found (404). */
+  async event(
+    roomId: string,
+    eventId: string,
+  ): Promise<{ type: string; sender: string; state_key?: string; content: Record<string, unknown> } | undefined> {
+    try {
+      return await this.#api.request('GET', `/rooms/${enc(roomId)}/event/${enc(eventId)}`, { userId: this.userId });
+    } catch (err) {
+      if (err instanceof RemoteApiError && err.remoteStatus === 404) return undefined;
+      throw err;
+    }
+  }
+
   async createRoom(req: CreateRoomRequest): Promise<string> {
     const res = await this.#api.request<{ room_id: string }>('POST', '/createRoom', { userId: this.userId, body: req });
     return res.room_id;

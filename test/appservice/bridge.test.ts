@@ -27,6 +27,19 @@ describe('bridge core against the fake homeserver', () => {
       .events.filter((e) => e.type === 'm.room.message' && (!sender || e.sender === sender))
       .map((e) => String(e.content.body));
 
+  /** A request as an existing user of the fake homeserver (token registered on first use). */
+  const callAs = async (user: string, method: string, path: string, body: unknown) => {
+    const token = `tok-${user}`;
+    hs.model.userTokens.set(token, user);
+    const r = await fetch(`${hs.url}/_matrix/client/v3${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert.equal(r.status, 200, `${method} ${path}: ${await r.clone().text()}`);
+    return r.json();
+  };
+
   before(async () => {
     hs = await new FakeHomeserver().start();
     const tokens = newTokens();
@@ -180,5 +193,86 @@ describe('bridge core against the fake homeserver', () => {
     await alice.say(room.id, 'after outage');
     await settle();
     assert.equal(conn.sent.slice(before).filter((s) => s.msg.body.text === 'after outage').length, 1);
+  });
+
+  it('bridges an edit only when it replaces a message of the same sender (spec: validity of replacements)', async () => {
+    const room = portalRoom();
+    const carol = '@carol:localhost';
+    const edit = (target: string, text: string) => ({
+      msgtype: 'm.text',
+      'm.new_content': { msgtype: 'm.text', body: text },
+      'm.relates_to': { rel_type: 'm.replace', event_id: target },
+    });
+    const original = await alice.say(room.id, 'meet at 10');
+    await settle();
+    // Carol (relayed) "edits" Alice's message; then a ghost's; then Alice edits without m.new_content.
+    const carolUser = { call: (m: string, p: string, body: unknown) => callAs(carol, m, p, body) };
+    await carolUser.call('PUT', `/rooms/${encodeURIComponent(room.id)}/send/m.room.message/c-edit1`, {
+      body: '* meet at 11',
+      ...edit(original, 'meet at 11'),
+    });
+    const ghostMsg = room.events.find((e) => e.sender === '@tn_u1:localhost' && e.type === 'm.room.message')!;
+    await alice.say(room.id, '* hijacked', edit(ghostMsg.event_id, 'hijacked'));
+    await alice.say(room.id, '* no new content', { 'm.relates_to': { rel_type: 'm.replace', event_id: original } });
+    await settle();
+    assert.equal(conn.edits.length, 0, 'no invalid edit was bridged');
+    await alice.say(room.id, '* meet at 10:30', edit(original, 'meet at 10:30'));
+    await settle();
+    assert.equal(conn.edits.length, 1);
+    assert.equal(conn.edits[0]!.as, 'u2');
+    assert.equal(conn.edits[0]!.msg.body.text, 'meet at 10:30');
+    assert.equal(conn.edits[0]!.target, b.bridge.store.remoteForEvent(original)!.remoteId);
+  });
+
+  it('keeps the caption of a media message (v1.10: `body` is the caption when `filename` differs)', async () => {
+    const room = portalRoom();
+    const before = conn.sent.length;
+    await alice.say(room.id, 'the signed invoice', {
+      msgtype: 'm.file',
+      filename: 'invoice.pdf',
+      url: 'mxc://localhost/AbC',
+      info: { mimetype: 'application/pdf', size: 1234 },
+    });
+    await alice.say(room.id, 'photo.png', { msgtype: 'm.image', url: 'mxc://localhost/DeF' });
+    await settle();
+    const [captioned, plain] = conn.sent.slice(before);
+    assert.equal(captioned!.msg.body.text, 'the signed invoice');
+    assert.equal(captioned!.msg.body.media?.name, 'invoice.pdf');
+    assert.equal(captioned!.msg.body.media?.mimeType, 'application/pdf');
+    assert.equal(plain!.msg.body.text, 'photo.png', 'no filename: body is the file name');
+    assert.equal(plain!.msg.body.media?.name, 'photo.png');
+  });
+});
+
+describe('portal creation on a homeserver whose default room version is 12', () => {
+  it('creates the portal without listing the bot (the creator) in the power levels, and the bot stays admin', async () => {
+    // Spec v1.19, POST /createRoom: "In room versions 12 and later, the room creator is given infinite power
+    // level and cannot be specified in the `users` field of `m.room.power_levels`" (MSC4289).
+    const hs = await new FakeHomeserver({ defaultRoomVersion: '12' }).start();
+    const tokens = newTokens();
+    const reg = registrationFor(tokens, null);
+    hs.registerAppservice(reg);
+    const conn = new TestConnector();
+    conn.rooms.set('room1', { name: 'Sales', members: [remoteUserId('u1')] });
+    conn.users.set('u1', { name: 'Ursula One' });
+    const b = await startBridge(hs, tokens, { connector: conn });
+    reg.url = b.server.url;
+    try {
+      await conn.host!.queueRemoteEvent(remoteText('v12', 'u1', 'hello v12'));
+      await settleBoth(hs, b.bridge);
+      const created = hs.requestsTo(/\/createRoom$/, 'POST');
+      assert.equal(created.length, 1);
+      assert.equal(created[0]!.status, 200, JSON.stringify(created[0]!.body));
+      const room = hs.model.rooms.get(b.bridge.store.portalByRemote('room1')!.matrixRoomId!)!;
+      assert.equal(room.version, '12');
+      const users = (hs.model.stateContent(room, 'm.room.power_levels')?.users ?? {}) as Record<string, number>;
+      assert.ok(!('@bridgebot:localhost' in users), 'the creator is not in power_levels.users');
+      assert.equal(hs.model.powerLevel(room, '@bridgebot:localhost'), Infinity);
+      const said = room.events.filter((e) => e.type === 'm.room.message').map((e) => e.content.body);
+      assert.deepEqual(said, ['hello v12']);
+    } finally {
+      await b.stop();
+      await hs.stop();
+    }
   });
 });

@@ -4,6 +4,7 @@
  */
 import {
   type BridgeHost,
+  type EditingPuppet,
   type GhostInfo,
   type LoginConnector,
   type LoginProcess,
@@ -35,6 +36,8 @@ export class TestConnector implements NetworkConnector, LoginConnector {
   readonly rooms = new Map<string, RoomInfo>();
   readonly users = new Map<string, GhostInfo>();
   readonly sent: SentRemote[] = [];
+  /** Edits sent (`sendEdit`), with the remote message they correct. */
+  readonly edits: (SentRemote & { target: string })[] = [];
   /** Number of next sends that fail with a retryable 503. */
   failNext = 0;
   roomInfoCalls = 0;
@@ -104,7 +107,7 @@ export class TestConnector implements NetworkConnector, LoginConnector {
   }
   async logout(_p: PuppetRecord): Promise<void> {}
 
-  #client(as: RemoteUserId): PuppetClient {
+  #client(as: RemoteUserId): EditingPuppet {
     return {
       remoteUser: as,
       send: async (portal, msg): Promise<SendResult> => {
@@ -113,6 +116,10 @@ export class TestConnector implements NetworkConnector, LoginConnector {
           throw new RemoteApiError('testnet', 503, 'testnet down');
         }
         this.sent.push({ as, portal: portal.id, msg });
+        return { remoteId: remoteMessageId(`sent-${++this.#n}`) };
+      },
+      sendEdit: async (portal, target, msg): Promise<SendResult> => {
+        this.edits.push({ as, portal: portal.id, msg, target });
         return { remoteId: remoteMessageId(`sent-${++this.#n}`) };
       },
     };

@@ -28,6 +28,8 @@ export interface FakeHomeserverOptions {
   clock?: () => number;
   pusher?: PusherOptions;
   port?: number;
+  /** Version of rooms created without `room_version` (Synapse's `default_room_version`); default `11`. */
+  defaultRoomVersion?: string;
 }
 
 export class FakeHomeserver {
@@ -41,6 +43,7 @@ export class FakeHomeserver {
 
   constructor(opts: FakeHomeserverOptions = {}) {
     this.model = new HomeserverModel(opts.serverName ?? 'localhost', opts.clock);
+    if (opts.defaultRoomVersion) this.model.defaultRoomVersion = opts.defaultRoomVersion;
     this.pusher = new AppservicePusher(this.model, opts.pusher);
     this.app = buildApp(this.model, matrixSpec(), this, (app) => {
       coreRoutes(app, this.model, {

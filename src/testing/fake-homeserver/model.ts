@@ -72,6 +72,11 @@ export class HomeserverModel {
   readonly media = new Map<string, { contentType: string; bytes: Uint8Array; filename?: string }>();
   /** Listeners called for every new event (the appservice pusher subscribes). */
   readonly listeners: ((ev: FakeEvent) => void)[] = [];
+  /**
+   * Room version of rooms created without `room_version` (Synapse's `default_room_version`). From version 12
+   * (MSC4289, spec v1.16) the creators have infinite power and must not appear in the power levels' `users`.
+   */
+  defaultRoomVersion = '11';
   #stream = 0;
   #counter = 0;
   clock: () => number;
@@ -122,7 +127,7 @@ export class HomeserverModel {
   ): FakeRoom {
     const room: FakeRoom = {
       id: opts.roomId ?? this.newRoomId(),
-      version: opts.version ?? '11',
+      version: opts.version ?? this.defaultRoomVersion,
       creator,
       events: [],
       state: new Map(),
@@ -150,7 +155,9 @@ export class HomeserverModel {
       stateKey: '',
       ts: opts.ts,
       content: {
-        users: { [creator]: 100 },
+        // Room v12: creators are not listed (infinite power), and only they may tombstone by default.
+        users: creatorsPrivileged(room.version) ? {} : { [creator]: 100 },
+        ...(creatorsPrivileged(room.version) ? { events: { 'm.room.tombstone': 150 } } : {}),
         users_default: 0,
         events_default: 0,
         state_default: 50,
@@ -209,7 +216,16 @@ export class HomeserverModel {
     return room.state.get(`${type}\u0000${stateKey}`)?.content;
   }
 
+  /** The room's creators: the create event's sender and its `additional_creators` (room v12). */
+  creators(room: FakeRoom): string[] {
+    const create = room.state.get('m.room.create\u0000');
+    const extra = create?.content.additional_creators;
+    return [room.creator, ...(Array.isArray(extra) ? extra.filter((u): u is string => typeof u === 'string') : [])];
+  }
+
+  /** Power level of a user; room v12 creators have infinite power (MSC4289). */
   powerLevel(room: FakeRoom, userId: string): number {
+    if (creatorsPrivileged(room.version) && this.creators(room).includes(userId)) return Infinity;
     const pl = this.stateContent(room, 'm.room.power_levels') as
       { users?: Record<string, number>; users_default?: number } | undefined;
     return pl?.users?.[userId] ?? pl?.users_default ?? 0;
@@ -300,4 +316,9 @@ export class HomeserverModel {
     target.content = Object.fromEntries(Object.entries(target.content).filter(([k]) => kept.includes(k)));
     target.unsigned = { ...(target.unsigned ?? {}), redacted_because: { ...because, stream: undefined } };
   }
+}
+
+/** True for room versions where creators are privileged (v12 and later, MSC4289). */
+export function creatorsPrivileged(version: string): boolean {
+  return /^\d+$/.test(version) && Number(version) >= 12;
 }

@@ -1,7 +1,7 @@
 /** Client-Server endpoints of the fake homeserver (paths and errors as in the Matrix spec v1.19). */
 import type { Hono } from 'hono';
 import { type Caller, type Ctx, err, roomFor } from './app.ts';
-import type { FakeRoom, HomeserverModel } from './model.ts';
+import { creatorsPrivileged, type FakeRoom, type HomeserverModel } from './model.ts';
 
 type App = Hono<{ Variables: { caller: Caller; params: Record<string, string>; body: Record<string, unknown> } }>;
 
@@ -47,8 +47,28 @@ export function coreRoutes(
     const body = ctx.get('body');
     const caller = ctx.get('caller');
     const creation = body.creation_content;
+    const override = body.power_level_content_override as Record<string, unknown> | undefined;
+    const version = (body.room_version as string | undefined) ?? model.defaultRoomVersion;
+    const overrideUsers = override?.users as Record<string, unknown> | undefined;
+    if (overrideUsers && creatorsPrivileged(version)) {
+      // Spec (createRoom, v1.16+): in room versions 12 and later the creator "cannot be specified in the
+      // `users` field of `m.room.power_levels`"; the v12 auth rules reject such a power levels event.
+      const extra = (creation as { additional_creators?: unknown } | undefined)?.additional_creators;
+      const creators = [caller.userId, ...(Array.isArray(extra) ? extra : [])];
+      const listed = creators.find((u) => typeof u === 'string' && u in overrideUsers);
+      if (listed)
+        return err(c, 400, 'M_BAD_JSON', `Room creator ${listed} cannot be in power_level_content_override.users`);
+    } else if (overrideUsers && !(caller.userId in overrideUsers)) {
+      // Synapse, rooms before v12: the override replaces `users` wholesale, so it must keep the creator.
+      return err(
+        c,
+        400,
+        'M_UNKNOWN',
+        `Not a valid power_level_content_override: 'users' did not contain ${caller.userId}`,
+      );
+    }
     const room = model.createRoom(caller.userId, {
-      version: body.room_version as string | undefined,
+      version,
       // Spec: extra keys for the m.room.create content (e.g. `m.federate`, or `predecessor` after an upgrade).
       createContent:
         creation !== null && typeof creation === 'object' && !Array.isArray(creation)
@@ -69,15 +89,14 @@ export function coreRoutes(
       stateKey: '',
       content: { history_visibility: 'shared' },
     });
-    const override = body.power_level_content_override as Record<string, unknown> | undefined;
     if (override) {
+      // "Applied on top of" the generated content: a shallow merge, as Synapse does (`users` is replaced).
       const cur = model.stateContent(room, 'm.room.power_levels') ?? {};
-      const users = { ...((cur.users as object) ?? {}), ...((override.users as object) ?? {}) };
       model.append(room, {
         type: 'm.room.power_levels',
         sender: caller.userId,
         stateKey: '',
-        content: { ...cur, ...override, users },
+        content: { ...cur, ...override },
       });
     }
     for (const s of (body.initial_state as
