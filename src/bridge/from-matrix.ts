@@ -195,7 +195,10 @@ export class MatrixHandler {
       if (ev.type === 'm.reaction') {
         const t = target(rel?.event_id);
         if (!c.opts.reactions || !t || !rel?.key || !isReactingPuppet(client)) return;
-        result = await client.sendReaction(portal, t, rel.key, base({ kind: 'text', text: rel.key }));
+        const out = base({ kind: 'text', text: rel.key });
+        const quote = await this.#quote(ev.room_id, rel.event_id!);
+        if (quote !== undefined) out.replyQuote = quote; // what was reacted to
+        result = await client.sendReaction(portal, t, rel.key, out);
       } else if (ev.type === 'm.room.message') {
         if (rel?.rel_type === 'm.replace') {
           const t = target(rel.event_id);
@@ -210,8 +213,14 @@ export class MatrixHandler {
         } else {
           const body = this.#neutral(ev.content);
           if (!body) return;
-          const replyTo = target(rel?.['m.in_reply_to']?.event_id);
-          result = await client.send(portal, base(replyTo ? { ...body, replyTo } : body));
+          const replyId = rel?.['m.in_reply_to']?.event_id;
+          const replyTo = target(replyId);
+          const out = base(replyTo ? { ...body, replyTo } : body);
+          if (replyTo) {
+            const quote = await this.#quote(ev.room_id, replyId!);
+            if (quote !== undefined) out.replyQuote = quote;
+          }
+          result = await client.send(portal, out);
         }
       } else return;
     } catch (err) {
@@ -259,6 +268,22 @@ export class MatrixHandler {
    * type as the edit, no state key, and must not be an edit itself; otherwise the edit is ignored. Matrix
    * does not enforce this server-side, so without it a user could "edit" someone else's bridged message.
    */
+  /**
+   * The text of the message a reply (or reaction) points at, for the connector's quoted fallback: its `body`
+   * as the bot sees it, undefined when it cannot be read. A quote is cosmetic, so a failed read never holds
+   * the message back.
+   */
+  async #quote(roomId: string, eventId: string): Promise<string | undefined> {
+    try {
+      const original = await this.#c.intents.bot.event(roomId, eventId);
+      const body = original?.content.body;
+      return typeof body === 'string' && body.trim() !== '' ? body : undefined;
+    } catch (err) {
+      this.#c.log.debug({ event_id: eventId, err: (err as Error)?.message }, 'reply target not readable; no quote');
+      return undefined;
+    }
+  }
+
   async #validReplacement(edit: MatrixEvent, originalId: string): Promise<boolean> {
     const original = await this.#c.intents.bot.event(edit.room_id, originalId);
     const rel = original?.content['m.relates_to'] as { rel_type?: unknown } | undefined;

@@ -224,6 +224,29 @@ describe('bridge core against the fake homeserver', () => {
     assert.equal(conn.edits[0]!.target, b.bridge.store.remoteForEvent(original)!.remoteId);
   });
 
+  it('gives the connector the replied-to text for its quote (reply to a ghost; reply to an unbridged event)', async () => {
+    const room = portalRoom();
+    const ghostMsg = room.events.find((e) => e.sender === '@tn_u1:localhost' && e.type === 'm.room.message')!;
+    const before = conn.sent.length;
+    await alice.say(room.id, 'yes, tomorrow', {
+      'm.relates_to': { 'm.in_reply_to': { event_id: ghostMsg.event_id } },
+    });
+    // A reply to an event the bridge never mapped (a notice of the bot): no reply target, no quote.
+    const notice = room.events.find((e) => e.sender === '@bridgebot:localhost' && e.type === 'm.room.message');
+    if (notice)
+      await alice.say(room.id, 'noted', { 'm.relates_to': { 'm.in_reply_to': { event_id: notice.event_id } } });
+    await settle();
+    const s = conn.sent.slice(before);
+    const reply = s.find((x) => x.msg.body.text === 'yes, tomorrow')!;
+    assert.equal(reply.msg.body.replyTo, b.bridge.store.remoteForEvent(ghostMsg.event_id)!.remoteId);
+    assert.equal(reply.msg.replyQuote, ghostMsg.content.body);
+    const other = s.find((x) => x.msg.body.text === 'noted');
+    if (notice) {
+      assert.equal(other!.msg.body.replyTo, undefined);
+      assert.equal(other!.msg.replyQuote, undefined);
+    }
+  });
+
   it('keeps the caption of a media message (v1.10: `body` is the caption when `filename` differs)', async () => {
     const room = portalRoom();
     const before = conn.sent.length;

@@ -46,10 +46,11 @@ describe('end to end: Wazo ⇄ bridge ⇄ Matrix', () => {
     return json;
   };
   let txn = 0;
-  const say = (roomId: string, body: string) =>
+  const say = (roomId: string, body: string, extra: Record<string, unknown> = {}) =>
     cs(alice.token, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t${++txn}`, {
       msgtype: 'm.text',
       body,
+      ...extra,
     });
   const timeline = (roomId: string) => hs.model.rooms.get(roomId)?.events ?? [];
   const messages = (roomId: string) => timeline(roomId).filter((e) => e.type === 'm.room.message');
@@ -241,6 +242,16 @@ describe('end to end: Wazo ⇄ bridge ⇄ Matrix', () => {
       wazo.state.messages.filter((m) => m.content === 'Hello **Alice**').length,
       1,
       'the ghost message was not sent back to Wazo',
+    );
+  });
+
+  it('Matrix → Wazo: a reply quotes the first line of the message it answers', async () => {
+    const bobs = messages(portalRoom).find((e) => String(e.content.body) === 'Hello **Alice**')!;
+    await say(portalRoom, 'Hello Bob', { 'm.relates_to': { 'm.in_reply_to': { event_id: bobs.event_id } } });
+    await until(() => wazo.state.messages.some((m) => m.content.endsWith('Hello Bob')), 'chatd reply', 10_000);
+    assert.equal(
+      wazo.state.messages.find((m) => m.content.endsWith('Hello Bob'))!.content,
+      '> Hello **Alice**\nHello Bob',
     );
   });
 
