@@ -70,6 +70,29 @@ export class AuthClient {
   }
 }
 
+/**
+ * Reads one of wazo-auth's `utc_*` timestamps. wazo-auth writes them as Python `datetime.utcfromtimestamp(t)
+ * .isoformat()`, a naive ISO string without offset (`2026-11-22T10:00:00.000001`), which `Date.parse` would take
+ * as the bridge's local time; a string without offset is therefore read as UTC. NaN when absent or unparseable.
+ */
+export function parseWazoUtc(v: string | null | undefined): number {
+  if (!v) return Number.NaN;
+  return Date.parse(/(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(v) ? v : `${v}Z`);
+}
+
+/**
+ * How long a fresh token lives, in ms: `utc_expires_at − utc_issued_at` (both from wazo-auth's clock, so a skew
+ * between the bridge and Wazo does not matter), else `utc_expires_at − issuedAt` (our clock), else the lifetime we
+ * asked for. `expires_at`/`issued_at` are the Wazo host's local time without offset and are never used.
+ */
+export function tokenLifetimeMs(t: Pick<WazoToken, 'utc_issued_at' | 'utc_expires_at'>, issuedAt: number): number {
+  const issued = parseWazoUtc(t.utc_issued_at);
+  const expires = parseWazoUtc(t.utc_expires_at);
+  if (!Number.isNaN(issued) && !Number.isNaN(expires) && expires > issued) return expires - issued;
+  if (!Number.isNaN(expires)) return Math.max(1000, expires - issuedAt);
+  return TOKEN_LIFETIME_S * 1000;
+}
+
 /** Something that hands out a valid access token and can be told that one was rejected. */
 export interface TokenProvider {
   /** Returns a token valid for at least the renewal margin; renews (single flight) when needed. */
@@ -132,8 +155,7 @@ export class RenewingToken implements TokenProvider {
   async #renew(): Promise<string> {
     const issuedAt = this.#now();
     const t = await this.#mint();
-    const expires = Date.parse(t.utc_expires_at ?? t.expires_at ?? '');
-    const lifetime = Number.isNaN(expires) ? TOKEN_LIFETIME_S * 1000 : Math.max(1000, expires - issuedAt);
+    const lifetime = tokenLifetimeMs(t, issuedAt);
     this.#expiresAt = issuedAt + lifetime;
     this.#renewAt = issuedAt + Math.floor(lifetime * 0.8);
     this.#token = t.token;

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { FakeWazo } from '../../src/testing/fake-wazo/index.ts';
 import { ManualClock } from '../../src/testing/fake-wazo/manual-clock.ts';
+import { AuthClient, RenewingToken, WazoHttp } from '../../src/wazo/index.ts';
 
 describe('fake Wazo', () => {
   const clock = new ManualClock();
@@ -48,6 +49,30 @@ describe('fake Wazo', () => {
       400,
       'client_id required with offline',
     );
+  });
+
+  it('auth: token timestamps are naive ISO strings as wazo-auth writes them; RenewingToken reads them as UTC', async () => {
+    const t = await token('alice', 'pw-a', { expiration: 3600 });
+    const data = t.json.data as unknown as Record<string, string>;
+    for (const k of ['issued_at', 'expires_at', 'utc_issued_at', 'utc_expires_at'])
+      assert.match(data[k], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?$/, k);
+    const savedTz = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    const http = new WazoHttp({ baseUrl: wazo.url, verifyTls: true });
+    try {
+      const renewing = new RenewingToken({
+        now: clock.now,
+        mint: () => new AuthClient(http).passwordLogin('alice', 'pw-a'),
+      });
+      const start = clock.now();
+      await renewing.get();
+      assert.equal(renewing.expiresAt, start + 3_600_000);
+      assert.equal(renewing.renewAt, start + 2_880_000);
+    } finally {
+      http.close();
+      if (savedTz === undefined) delete process.env.TZ;
+      else process.env.TZ = savedTz;
+    }
   });
 
   it('chatd: one room per member set, validation, fan-out one event per participant', async () => {

@@ -104,8 +104,7 @@ export function authRoutes(state: FakeWazoState): Hono {
 
 function tokenData(state: FakeWazoState, t: FakeToken, refreshToken: string | undefined): Record<string, unknown> {
   const user = state.users.get(t.userUuid);
-  const issued = new Date(state.now()).toISOString();
-  const expires = new Date(t.expiresAt).toISOString();
+  const issuedMs = state.now();
   const isPbx = user?.purpose === 'user';
   const data: Record<string, unknown> = {
     token: t.token,
@@ -113,10 +112,10 @@ function tokenData(state: FakeWazoState, t: FakeToken, refreshToken: string | un
     auth_id: t.userUuid,
     xivo_user_uuid: isPbx ? t.userUuid : null,
     xivo_uuid: state.wazoUuid,
-    issued_at: issued,
-    expires_at: expires,
-    utc_issued_at: issued,
-    utc_expires_at: expires,
+    issued_at: pythonIso(issuedMs, true),
+    expires_at: pythonIso(t.expiresAt, true),
+    utc_issued_at: pythonIso(issuedMs, false),
+    utc_expires_at: pythonIso(t.expiresAt, false),
     acl: isPbx
       ? ['chatd.users.me.rooms.#', 'events.chatd.users.me.rooms.#']
       : ['confd.users.read', 'webhookd.subscriptions.#', 'events.chatd.users.*.rooms.#'],
@@ -131,6 +130,17 @@ function tokenData(state: FakeWazoState, t: FakeToken, refreshToken: string | un
   };
   if (refreshToken) data.refresh_token = refreshToken;
   return data;
+}
+
+/**
+ * wazo-auth's timestamps are Python `datetime.fromtimestamp(t).isoformat()` (local time) and
+ * `datetime.utcfromtimestamp(t).isoformat()` (UTC): naive, no offset, microseconds only when non-zero.
+ */
+function pythonIso(ms: number, local: boolean): string {
+  const shifted = local ? ms - new Date(ms).getTimezoneOffset() * 60_000 : ms;
+  const iso = new Date(shifted).toISOString(); // 2026-01-01T00:00:00.000Z
+  const frac = ms % 1000;
+  return frac === 0 ? iso.slice(0, 19) : `${iso.slice(0, 23)}000`;
 }
 
 function parseBasic(header: string | undefined): { username: string; password: string } | undefined {
