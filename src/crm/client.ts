@@ -178,12 +178,7 @@ export class TwentyClient {
             kind: 'transient',
             error: new RemoteApiError('twenty', status, message, { remoteCode: first?.extensions?.code }),
           };
-        if (status === 401 || status === 403) {
-          throw new RemoteApiError('twenty', status, `${message} (check MCB_TWENTY_API_KEY and [twenty] url)`, {
-            remoteCode: first?.extensions?.code,
-            cause: err,
-          });
-        }
+        if (status === 401 || status === 403) throw authError(status, first?.extensions?.code, message, err);
         if (
           first?.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' ||
           first?.extensions?.code === 'GRAPHQL_PARSE_FAILED'
@@ -201,6 +196,17 @@ export class TwentyClient {
     }
     const data = (response.data ?? {}) as Record<string, unknown>;
     const errors = response.errors ?? [];
+    // Twenty's GraphQL auth middleware (MiddlewareService.writeGraphqlResponseOnExceptionCaught) answers a
+    // bad, revoked or expired key with HTTP 200 and a path-less UNAUTHENTICATED error (reference §3 codes),
+    // not with 401. It concerns the request, never one record: fail the run instead of parking records.
+    // A path-less FORBIDDEN comes from the same middleware (suspended workspace, pending approval).
+    const denied = errors.find(
+      (e) => e.extensions?.code === 'UNAUTHENTICATED' || (!e.path && e.extensions?.code === 'FORBIDDEN'),
+    );
+    if (denied) {
+      const code = denied.extensions?.code;
+      throw authError(code === 'FORBIDDEN' ? 403 : 401, code, denied.message);
+    }
     const results = calls.map((_, i): RootResult => {
       const alias = `r${i}`;
       const error = errors.find((e) => e.path?.[0] === alias);
@@ -213,6 +219,13 @@ export class TwentyClient {
     });
     return { kind: 'done', results };
   }
+}
+
+function authError(status: number, code: string | undefined, message: string, cause?: unknown): RemoteApiError {
+  return new RemoteApiError('twenty', status, `${message} (check MCB_TWENTY_API_KEY and [twenty] url)`, {
+    remoteCode: code,
+    cause,
+  });
 }
 
 /** Builds one document with aliased root fields `r0`, `r1`, … and per-call variable names. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runExport } from '../../src/crm/index.ts';
 import { tables } from '../../src/db/index.ts';
-import { addConversation, addCustomer, harness } from './support.ts';
+import { addConversation, addCustomer, classify, harness } from './support.ts';
 
 function seed(h: Awaited<ReturnType<typeof harness>>, n: number, from = 0): string[] {
   const ids: string[] = [];
@@ -117,6 +117,32 @@ describe('export: limits and failures', () => {
       );
       assert.equal(counts.failed, 0);
       assert.equal(h.twenty.rows('conversation').length, 70);
+    } finally {
+      await h.close();
+    }
+  });
+  it('stops on a revoked API key (HTTP 200 + UNAUTHENTICATED, reference §3) without marking records failed', async () => {
+    const h = await harness();
+    try {
+      const ids = seed(h, 3);
+      await runExport(h.ctx(), { setup: false, dryRun: false }, { sleep: h.clock.sleep });
+      // New classifications: only conversations need sending (people are unchanged, the model is cached).
+      for (const id of ids) classify(h.db, id, { sentiment: 'positive', score: 0.9 });
+      await assert.rejects(
+        runExport(h.ctx({ api_key: 'revoked-key' }), { setup: false, dryRun: false }, { sleep: h.clock.sleep }),
+        /Token invalid.*MCB_TWENTY_API_KEY/,
+      );
+      const failed = h.db.db
+        .select()
+        .from(tables.crmLinks)
+        .all()
+        .filter((l) => l.status === 'failed');
+      assert.deepEqual(failed, [], 'an auth error is not a content error of a record');
+      // With a valid key again, the same records go through.
+      const counts = await runExport(h.ctx(), { setup: false, dryRun: false }, { sleep: h.clock.sleep });
+      assert.equal(counts.failed, 0);
+      assert.equal(counts.updated, 3);
+      assert.ok(h.twenty.rows('conversation').every((c) => c.sentiment === 'POSITIVE'));
     } finally {
       await h.close();
     }

@@ -1,8 +1,9 @@
 /**
  * A fake Twenty server: real HTTP on 127.0.0.1 (port 0 by default) serving `POST /graphql` and
- * `POST /metadata` with bearer-key auth, a per-workspace rate limit (one token per root field, GraphQL
- * `BAD_USER_INPUT` "Rate limit reached" error with HTTP 200), failure switches, and a log of every request
- * for assertions. Shipped (not test-only) because the demo runs it.
+ * `POST /metadata` with bearer-key auth (a refused key gets HTTP 200 and a path-less `UNAUTHENTICATED`
+ * error, as Twenty's auth middleware answers), a per-workspace rate limit (one token per root field,
+ * GraphQL `BAD_USER_INPUT` "Rate limit reached" error with HTTP 200), failure switches, and a log of every
+ * request for assertions. Shipped (not test-only) because the demo runs it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -188,7 +189,8 @@ export class FakeTwenty {
     for await (const c of req) chunks.push(c as Buffer);
     const auth = req.headers.authorization ?? '';
     if (!this.apiKeys.some((k) => auth === `Bearer ${k}`)) {
-      return send(401, { errors: [{ message: 'Token invalid.', extensions: { code: 'UNAUTHENTICATED' } }] });
+      // Like Twenty's GraphQL auth middleware: HTTP 200 with a path-less UNAUTHENTICATED error, no data.
+      return send(200, { errors: [{ message: 'Token invalid.', extensions: { code: 'UNAUTHENTICATED' } }] });
     }
     if (this.responseDelayMs > 0) await new Promise((r) => setTimeout(r, this.responseDelayMs));
     const failure = this.failures.shift();
