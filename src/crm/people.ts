@@ -123,6 +123,7 @@ export async function resolvePeople(
   }
   // The same human on two channels in this very run: one person, keyed by the first customer key.
   const groupId = new Map<string, string>();
+  const sharing = new Map<string, Candidate[]>();
   for (const c of unresolved) {
     const shared = (c.email && groupId.get(`e:${c.email}`)) || (c.phone && groupId.get(`p:${c.phone}`));
     const id = shared || recordId('person', c.customer.key);
@@ -130,7 +131,8 @@ export async function resolvePeople(
     if (c.phone) groupId.set(`p:${c.phone}`, id);
     ids.set(c.customer.key, id);
     if (shared) {
-      if (!opts.dryRun) opts.save([link(c, id, 'linked')]);
+      // Saved once the person is written: the upsert may adopt an existing row with another id.
+      sharing.set(id, [...(sharing.get(id) ?? []), c]);
       counts.linked++;
     } else toWrite.push({ c, id, isNew: true });
   }
@@ -142,23 +144,47 @@ export async function resolvePeople(
     }
     return { ids, counts, pending };
   }
+  const hasEmails = model?.objects.person?.fields.emails?.type === 'EMAILS';
   await upsertInBatches(
     client,
-    { field: 'createPeople', inputType: 'PersonCreateInput' },
+    {
+      field: 'createPeople',
+      inputType: 'PersonCreateInput',
+      selection: hasEmails ? 'id emails { primaryEmail }' : 'id',
+    },
     toWrite.map((w) => ({ data: { id: w.id, ...w.c.payload }, ref: w })),
     opts.batchSize,
     {
       signal: opts.signal,
-      done: (items) => {
-        opts.save(items.map((i) => link(i.ref.c, i.ref.id, 'ok')));
+      done: (items, records) => {
+        // Upsert also matches on the unique e-mail, soft-deleted rows included (reference §4 upsert 1–3):
+        // the matched row keeps its own id, which is not ours. Link to the id Twenty really has.
+        const returned = new Set(records.map((r) => r.id as string));
+        const byEmail = new Map<string, string>();
+        for (const r of records) {
+          const e = normaliseEmail((r.emails as { primaryEmail?: string | null } | null | undefined)?.primaryEmail);
+          if (e) byEmail.set(e, r.id as string);
+        }
+        const rows: LinkRow[] = [];
         for (const i of items) {
+          const sent = i.ref.id;
+          const real = returned.has(sent) ? sent : ((i.ref.c.email && byEmail.get(i.ref.c.email)) ?? sent);
+          i.ref.id = real;
+          ids.set(i.ref.c.customer.key, real);
+          rows.push(link(i.ref.c, real, 'ok'));
+          for (const other of sharing.get(sent) ?? []) {
+            ids.set(other.customer.key, real);
+            rows.push(link(other, real, 'linked'));
+          }
           if (i.ref.isNew) counts.created++;
           else counts.updated++;
         }
+        opts.save(rows);
       },
       failed: (item, error) => {
         opts.save([link(item.ref.c, item.ref.id, 'failed', error.message)]);
         if (item.ref.isNew) ids.delete(item.ref.c.customer.key);
+        for (const other of sharing.get(item.ref.id) ?? []) ids.delete(other.customer.key);
         counts.failed++;
       },
     },

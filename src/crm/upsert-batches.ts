@@ -17,6 +17,8 @@ export interface UpsertTarget {
   field: string;
   /** `PersonCreateInput`. */
   inputType: string;
+  /** Selection of the returned records (default `id`). */
+  selection?: string;
 }
 
 export async function upsertInBatches<T>(
@@ -25,8 +27,12 @@ export async function upsertInBatches<T>(
   items: UpsertItem<T>[],
   batchSize: number,
   handlers: {
-    /** Called after each accepted batch (persist links here, so a crash loses at most one batch). */
-    done: (items: UpsertItem<T>[]) => void;
+    /**
+     * Called after each accepted batch (persist links here, so a crash loses at most one batch) with the
+     * records the server returned. Their order is not the input order (Twenty lists the records it
+     * updated before the ones it inserted), and a record matched on a unique field keeps its own id.
+     */
+    done: (items: UpsertItem<T>[], records: Record<string, unknown>[]) => void;
     failed: (item: UpsertItem<T>, error: GraphQLErrorShape) => void;
     signal?: AbortSignal;
   },
@@ -37,10 +43,10 @@ export async function upsertInBatches<T>(
         field: target.field,
         args: 'data: $data, upsert: true',
         vars: { data: { type: `[${target.inputType}!]!`, value: batch.map((b) => b.data) } },
-        selection: 'id',
+        selection: target.selection ?? 'id',
       },
     ]);
-    if (r.ok) return handlers.done(batch);
+    if (r.ok) return handlers.done(batch, (r.data as Record<string, unknown>[] | null) ?? []);
     if (batch.length === 1) return handlers.failed(batch[0], r.error);
     const mid = Math.ceil(batch.length / 2);
     await send(batch.slice(0, mid));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { exportToTwenty, runExport } from '../../src/crm/index.ts';
+import { tables } from '../../src/db/index.ts';
 import { addConversation, addCustomer, classify, harness } from './support.ts';
 
 const WA = 'tel:+33612345678';
@@ -91,6 +92,53 @@ describe('export: people and conversations', () => {
         firstName: 'Bob',
         lastName: 'Existing',
       });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('links to the row Twenty keeps when createPeople(upsert) matches a soft-deleted person by e-mail', async () => {
+    const h = await harness();
+    try {
+      await runExport(h.ctx(), { setup: true, dryRun: false }, { sleep: h.clock.sleep });
+      const obj = h.twenty.objects.find((o) => o.nameSingular === 'person');
+      assert.ok(obj);
+      // A person someone deleted in the UI: hidden from look-ups, still matched by upsert (reference §4).
+      const trashed = '33333333-3333-4333-8333-333333333333';
+      h.twenty.store.softDelete(
+        h.twenty.store.createMany(
+          obj,
+          [{ id: trashed, name: { firstName: 'Dora', lastName: 'Old' }, emails: { primaryEmail: 'dora@example.com' } }],
+          false,
+        ),
+      );
+      addCustomer(h.db, { key: 'wazo:dora', channel: 'wazo', email: 'dora@example.com', name: 'Dora New' });
+      addCustomer(h.db, { key: 'mxid:@dora:example.org', channel: 'matrix', email: 'dora@example.com' });
+      addConversation(h.db, { customerKey: 'wazo:dora', channel: 'wazo' });
+      addConversation(h.db, { customerKey: 'mxid:@dora:example.org', channel: 'matrix' });
+      const counts = await runExport(h.ctx(), { setup: false, dryRun: false }, { sleep: h.clock.sleep });
+      assert.equal(counts.failed, 0);
+      const people = h.twenty.rows('person');
+      assert.deepEqual(
+        people.map((p) => p.id),
+        [trashed],
+        'the soft-deleted row was restored and updated, no other person made',
+      );
+      const convs = h.twenty.rows('conversation');
+      assert.equal(convs.length, 2);
+      assert.ok(
+        convs.every((c) => c.personId === trashed),
+        'conversations point at the person that exists',
+      );
+      const links = h.db.db
+        .select()
+        .from(tables.crmLinks)
+        .all()
+        .filter((l) => l.kind === 'person');
+      assert.deepEqual(
+        links.map((l) => l.twentyId),
+        [trashed, trashed],
+      );
     } finally {
       await h.close();
     }
