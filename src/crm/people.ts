@@ -214,7 +214,7 @@ async function lookUp(
   const selection = [
     'id',
     hasEmails ? 'emails { primaryEmail }' : '',
-    hasPhones ? `phones { primaryPhoneNumber ${withCalling ? 'primaryPhoneCallingCode' : ''} }` : '',
+    hasPhones ? `phones { primaryPhoneNumber ${withCalling ? 'primaryPhoneCallingCode' : ''} additionalPhones }` : '',
   ]
     .filter(Boolean)
     .join(' ');
@@ -226,6 +226,8 @@ async function lookUp(
     const or: Record<string, unknown>[] = [];
     if (emails.length) or.push({ emails: { primaryEmail: { in: emails } } });
     if (numbers.length) or.push({ phones: { primaryPhoneNumber: { in: numbers } } });
+    // Then the additional phones (reference §4 PersonByPhone, §12): a JSON text match per number.
+    for (const n of numbers) or.push({ phones: { additionalPhones: { like: `%${n}%` } } });
     let after: string | undefined;
     do {
       const [r] = await client.graphql('query', [
@@ -245,7 +247,11 @@ async function lookUp(
           node: {
             id: string;
             emails?: { primaryEmail: string | null };
-            phones?: { primaryPhoneNumber: string | null; primaryPhoneCallingCode?: string | null };
+            phones?: {
+              primaryPhoneNumber: string | null;
+              primaryPhoneCallingCode?: string | null;
+              additionalPhones?: unknown;
+            };
           };
         }[];
         pageInfo: { hasNextPage: boolean; endCursor: string | null };
@@ -255,8 +261,14 @@ async function lookUp(
         if (e && !byEmail.has(e)) byEmail.set(e, node.id);
         const p = node.phones;
         if (p?.primaryPhoneNumber) {
-          const calling = p.primaryPhoneCallingCode ?? '';
-          const n = normalisePhone(`${calling.startsWith('+') ? calling : `+${calling}`}${p.primaryPhoneNumber}`);
+          const n = phoneOf(p.primaryPhoneNumber, p.primaryPhoneCallingCode);
+          if (n && !byPhone.has(n.e164)) byPhone.set(n.e164, node.id);
+        }
+      }
+      // A number only found among additional phones counts after every primary number of the page.
+      for (const { node } of conn.edges) {
+        for (const extra of additionalPhones(node.phones?.additionalPhones)) {
+          const n = phoneOf(extra.number, extra.callingCode);
           if (n && !byPhone.has(n.e164)) byPhone.set(n.e164, node.id);
         }
       }
@@ -264,4 +276,24 @@ async function lookUp(
     } while (after);
   }
   return { byEmail, byPhone };
+}
+
+function phoneOf(number: string | null | undefined, calling: string | null | undefined) {
+  if (!number) return undefined;
+  if (number.startsWith('+')) return normalisePhone(number);
+  const code = calling ?? '';
+  return normalisePhone(`${code.startsWith('+') ? code : `+${code}`}${number}`);
+}
+
+/** `additionalPhones` is a JSON list of `{ number, countryCode, callingCode }` (reference §5), as text or not. */
+function additionalPhones(raw: unknown): { number?: string | null; callingCode?: string | null }[] {
+  let value = raw;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return [];
+    }
+  }
+  return Array.isArray(value) ? (value.filter((v) => v && typeof v === 'object') as { number?: string }[]) : [];
 }

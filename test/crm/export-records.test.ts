@@ -97,6 +97,42 @@ describe('export: people and conversations', () => {
     }
   });
 
+  it("finds a person whose additional phones hold the customer's number (reference §4, §12)", async () => {
+    const h = await harness();
+    try {
+      await runExport(h.ctx(), { setup: true, dryRun: false }, { sleep: h.clock.sleep });
+      const obj = h.twenty.objects.find((o) => o.nameSingular === 'person');
+      assert.ok(obj);
+      const known = '44444444-4444-4444-8444-444444444444';
+      h.twenty.store.createMany(
+        obj,
+        [
+          {
+            id: known,
+            name: { firstName: 'Eva', lastName: 'Two-Phones' },
+            phones: {
+              primaryPhoneNumber: '+4915112345678',
+              additionalPhones: [{ number: '699887766', callingCode: '+33', countryCode: 'FR' }],
+            },
+          },
+        ],
+        false,
+      );
+      addCustomer(h.db, { key: 'tel:+33699887766', phone: '+33699887766', name: 'Eva (WA)' });
+      addConversation(h.db, { customerKey: 'tel:+33699887766' });
+      const counts = await runExport(h.ctx(), { setup: false, dryRun: false }, { sleep: h.clock.sleep });
+      assert.equal(counts.people_created, 0);
+      assert.equal(counts.people_linked, 1);
+      assert.deepEqual(
+        h.twenty.rows('person').map((p) => p.id),
+        [known],
+      );
+      assert.equal(h.twenty.rows('conversation')[0]?.personId, known);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('links to the row Twenty keeps when createPeople(upsert) matches a soft-deleted person by e-mail', async () => {
     const h = await harness();
     try {

@@ -59,6 +59,8 @@ function composite(name: string, fields: Record<string, 'string' | 'strings' | '
     outFields[k] = { type: t };
     inFields[k] = { type: t };
     if (kind === 'string') filterFields[k] = { type: StringFilter };
+    // RAW_JSON-like sub-fields (additionalPhones, secondaryLinks) are filtered as JSON text (reference §4).
+    if (kind === 'json') filterFields[k] = { type: RawJsonFilter };
   }
   return {
     out: new GraphQLObjectType({ name, fields: outFields }),
@@ -78,6 +80,10 @@ const StringFilter = new GraphQLInputObjectType({
     startsWith: { type: GraphQLString },
     is: { type: GraphQLString },
   },
+});
+const RawJsonFilter = new GraphQLInputObjectType({
+  name: 'RawJsonFilter',
+  fields: { like: { type: GraphQLString }, is: { type: GraphQLString } },
 });
 const FloatFilter = new GraphQLInputObjectType({
   name: 'FloatFilter',

@@ -272,7 +272,9 @@ function compare(value: unknown, ops: Record<string, unknown>): boolean {
             .replace(/%/g, '.*')}$`,
           'i',
         );
-        if (typeof v !== 'string' || !re.test(v)) return false;
+        // JSON values (additionalPhones…) are matched on their JSON text, as Postgres does for jsonb::text.
+        const text = typeof v === 'string' ? v : v === null || v === undefined ? undefined : JSON.stringify(v);
+        if (text === undefined || !re.test(text)) return false;
         break;
       }
       case 'gt':
