@@ -99,7 +99,7 @@ export class Bridge implements BridgeHost {
     this.bot = new BridgeBot(ctx, {
       outboxDepth: () => ({ ...this.store.outboxDepth(), failed: this.store.outboxFailedCount() }),
     });
-    this.#matrix = new MatrixHandler(ctx, this.bot);
+    this.#matrix = new MatrixHandler(ctx, this.bot, this.portals);
     this.outbox = new Outbox({
       store: this.store,
       log: this.log,
