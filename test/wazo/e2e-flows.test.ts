@@ -249,6 +249,17 @@ describe('end to end, Matrix → Wazo flows (issue #4 points 4-8)', () => {
     assert.equal(bridge.store.portalByRoom(room), undefined);
   });
 
+  it('§8 401: refresh once, then the puppet is marked logged out and told; a new login works again', async () => {
+    wazo.state.refreshTokens.delete(`${aliceWazo.uuid}/matrix-crm-bridge`);
+    wazo.state.expireAllTokens();
+    await say(dm, 'after my session was revoked');
+    await until(() => botSaid(mgmt, /session has ended/), 'logged-out notice', 10_000);
+    assert.ok(!chatdContents().includes('after my session was revoked'));
+    await loginThroughBot('alice-pw-123');
+    await say(dm, 'back after logging in again');
+    await until(() => chatdContents().includes('back after logging in again'), 'sent after re-login', 10_000);
+  });
+
   async function wazoLogin(username: string, password: string): Promise<string> {
     const res = await fetch(`${wazo.url}/api/auth/0.1/token`, {
       method: 'POST',
