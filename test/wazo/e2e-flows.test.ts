@@ -174,6 +174,7 @@ describe('end to end, Matrix → Wazo flows (issue #4 points 4-8)', () => {
   });
 
   let dm: string;
+  let zoe: { userId: string; token: string };
 
   it('§6 a linked user inviting a Wazo ghost opens the chatd room from their puppet and maps it', async () => {
     dm = (await cs(alice.token, 'POST', '/createRoom', { invite: [ghost(bobWazo.uuid)], is_direct: true }))
@@ -239,7 +240,7 @@ describe('end to end, Matrix → Wazo flows (issue #4 points 4-8)', () => {
   });
 
   it('§6 a user without a linked account inviting a ghost: the ghost declines and the bot says how to log in', async () => {
-    const zoe = hs.model.addUser('zoe', { displayname: 'Zoe' });
+    zoe = hs.model.addUser('zoe', { displayname: 'Zoe' });
     const zmgmt = (await cs(zoe.token, 'POST', '/createRoom', { invite: [BOT], is_direct: true })).room_id as string;
     await until(() => hs.model.membership(hs.model.rooms.get(zmgmt)!, BOT) === 'join', 'bot joined');
     const room = (await cs(zoe.token, 'POST', '/createRoom', { invite: [ghost(bobWazo.uuid)], is_direct: true }))
@@ -258,6 +259,93 @@ describe('end to end, Matrix → Wazo flows (issue #4 points 4-8)', () => {
     await loginThroughBot('alice-pw-123');
     await say(dm, 'back after logging in again');
     await until(() => chatdContents().includes('back after logging in again'), 'sent after re-login', 10_000);
+  });
+
+  it('§5 each Matrix content kind, as the core hands it over, reaches chatd as the issue says', async () => {
+    const first = await say(dm, 'see you at 10');
+    await until(() => chatdContents().includes('see you at 10'), 'plain text', 10_000);
+    await send(alice.token, dm, 'm.room.message', { msgtype: 'm.notice', body: 'a notice' });
+    await send(alice.token, dm, 'm.room.message', { msgtype: 'm.emote', body: 'waves' });
+    await send(alice.token, dm, 'm.room.message', {
+      msgtype: 'm.text',
+      body: 'bold and link',
+      format: 'org.matrix.custom.html',
+      formatted_body: '<strong>bold</strong> and <a href="https://x.org">link</a><ul><li>one</li></ul>',
+    });
+    await send(alice.token, dm, 'm.room.message', {
+      msgtype: 'm.text',
+      body: '* see you at 10:30',
+      'm.new_content': { msgtype: 'm.text', body: 'see you at 10:30' },
+      'm.relates_to': { rel_type: 'm.replace', event_id: first.event_id },
+    });
+    await send(alice.token, dm, 'm.room.message', {
+      msgtype: 'm.file',
+      body: 'report.pdf',
+      url: 'mxc://localhost/abc123',
+      info: { mimetype: 'application/pdf', size: 10 },
+    });
+    await send(alice.token, dm, 'm.reaction', {
+      'm.relates_to': { rel_type: 'm.annotation', event_id: first.event_id, key: '👍' },
+    });
+    await cs(
+      alice.token,
+      'PUT',
+      `/rooms/${encodeURIComponent(dm)}/redact/${encodeURIComponent(String(first.event_id))}/r1`,
+      {},
+    );
+    await say(dm, 'last one');
+    await until(() => chatdContents().includes('last one'), 'last message', 10_000);
+    const start = chatdContents().indexOf('see you at 10');
+    assert.deepEqual(chatdContents().slice(start), [
+      'see you at 10',
+      'a notice',
+      '* Alice waves',
+      '**bold** and [link](https://x.org)\n- one',
+      '* see you at 10:30',
+      'report.pdf: https://matrix.example.org/_matrix/client/v1/media/download/localhost/abc123/report.pdf',
+      'last one',
+    ]);
+  });
+
+  it('§5 an encrypted event: the sender is told once that encrypted rooms are not bridged', async () => {
+    await send(alice.token, dm, 'm.room.encrypted', { algorithm: 'm.megolm.v1.aes-sha2', ciphertext: 'x' });
+    await until(() => botSaid(dm, /encrypted/), 'encrypted notice', 10_000);
+  });
+
+  it('§8 timeouts: the puppet finds its message in history (no duplicate); the relay tells the sender', async () => {
+    wazo.failAfterCommit('hang');
+    await say(dm, 'stored but unanswered');
+    await until(() => chatdContents().includes('stored but unanswered'), 'stored', 10_000);
+    await until(() => bridge.store.outboxDepth().matrix === 0, 'outbox drained', 10_000);
+    await say(dm, 'after the timeout');
+    await until(() => chatdContents().includes('after the timeout'), 'next message', 10_000);
+    assert.equal(chatdContents().filter((c) => c === 'stored but unanswered').length, 1);
+    assert.ok(!botSaid(dm, /may not have been delivered/));
+
+    await cs(alice.token, 'POST', `/rooms/${encodeURIComponent(dm)}/invite`, { user_id: zoe.userId });
+    await cs(zoe.token, 'POST', `/rooms/${encodeURIComponent(dm)}/join`, {});
+    wazo.failAfterCommit('hang');
+    await send(zoe.token, dm, 'm.room.message', { msgtype: 'm.text', body: 'relayed, unanswered' });
+    await until(() => botSaid(dm, /Zoe, your message may not have been delivered/), 'unconfirmed notice', 10_000);
+    await bridge.idle();
+    assert.equal(chatdContents().filter((c) => c === 'relayed, unanswered').length, 1, 'the relay does not retry');
+    await wazo.flush();
+    await bridge.idle();
+    assert.deepEqual(
+      messages(dm)
+        .filter((e) => e.content.body === 'relayed, unanswered')
+        .map((e) => e.sender),
+      [zoe.userId],
+      'the Wazo copy of the relayed message is not bridged back as the relay’s ghost',
+    );
+  });
+
+  it('§8 404 room: the portal is marked broken and the room is told', async () => {
+    const m = wazo.state.messages.find((x) => x.content === 'last one')!;
+    wazo.state.rooms.delete(m.room.uuid);
+    await say(dm, 'into the void');
+    await until(() => botSaid(dm, /no longer exists on Wazo/), 'gone notice', 10_000);
+    assert.ok(bridge.store.portalByRoom(dm)?.broken);
   });
 
   async function wazoLogin(username: string, password: string): Promise<string> {
