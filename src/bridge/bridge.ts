@@ -99,7 +99,7 @@ export class Bridge implements BridgeHost {
     this.bot = new BridgeBot(ctx, {
       outboxDepth: () => ({ ...this.store.outboxDepth(), failed: this.store.outboxFailedCount() }),
     });
-    this.#matrix = new MatrixHandler(ctx, this.bot);
+    this.#matrix = new MatrixHandler(ctx, this.bot, this.portals);
     this.outbox = new Outbox({
       store: this.store,
       log: this.log,
@@ -312,9 +312,12 @@ export class Bridge implements BridgeHost {
   async #puppetClient(user: MatrixUserId): Promise<PuppetClient | undefined> {
     const row = this.store.puppet(user);
     if (!row || row.loggedOut || !this.#connector) return undefined;
-    const key = `${user}|${row.remoteUserId}`;
+    // Keyed by the credentials too: after a logout or a rejected login, a new `login` stores new credentials,
+    // and the client built from the old ones (e.g. a revoked refresh token) must not be used again.
+    const key = `${user}|${row.remoteUserId}|${createHash('sha256').update(row.credentials).digest('base64url')}`;
     let p = this.#puppets.get(key);
     if (!p) {
+      for (const k of this.#puppets.keys()) if (k.startsWith(`${user}|`)) this.#puppets.delete(k);
       p = this.#connector.connectPuppet({
         matrixUser: user,
         remoteUser: row.remoteUserId as RemoteUserId,

@@ -3,9 +3,11 @@
  * and bot's events are dropped (echo suppression); invites to the bot open management rooms; messages in
  * management rooms are commands; messages in portals go to the sender's puppet or the relay.
  */
+import { describeError, RemoteApiError } from '../errors.ts';
 import { txnIdFor } from '../matrix/index.ts';
 import type { BridgeBot } from './bot.ts';
 import {
+  isDmCreatingPuppet,
   isEditingPuppet,
   isReactingPuppet,
   isRedactingPuppet,
@@ -17,8 +19,17 @@ import {
   type SendResult,
 } from './connector.ts';
 import type { CoreContext } from './context.ts';
-import type { MatrixEventId, MatrixRoomId, MatrixUserId, PortalKey, RemoteMessageId, RemoteRoomId } from './ids.ts';
+import type {
+  MatrixEventId,
+  MatrixRoomId,
+  MatrixUserId,
+  PortalKey,
+  RemoteMessageId,
+  RemoteRoomId,
+  RemoteUserId,
+} from './ids.ts';
 import { atLeast } from './permissions.ts';
+import type { PortalManager } from './portals.ts';
 
 /** The parts of a ClientEvent we rely on (validated when the transaction was accepted). */
 export interface MatrixEvent {
@@ -66,11 +77,13 @@ export function parseMatrixEvent(raw: unknown): MatrixEvent | undefined {
 export class MatrixHandler {
   readonly #c: CoreContext;
   readonly #bot: BridgeBot;
+  readonly #portals: PortalManager;
   readonly #names = new Map<string, string>();
 
-  constructor(c: CoreContext, bot: BridgeBot) {
+  constructor(c: CoreContext, bot: BridgeBot, portals: PortalManager) {
     this.#c = c;
     this.#bot = bot;
+    this.#portals = portals;
   }
 
   async handle(ev: MatrixEvent): Promise<void> {
@@ -118,19 +131,122 @@ export class MatrixHandler {
       return;
     }
     const portal = c.store.portalByRoom(ev.room_id);
-    if (
-      portal?.fixedMembers &&
-      !c.isOurs(ev.state_key!) &&
-      (membership === 'invite' || membership === 'leave' || membership === 'ban')
-    ) {
-      const net = c.connector?.displayName ?? 'The remote network';
-      await this.#sendNotice(
-        ev.room_id,
-        `${net} rooms have fixed members, so this change is not mirrored there. To talk with other people, invite their ${net} users to a new room.`,
-        `members:${ev.event_id}`,
-        false,
-      );
+    const invitedGhost = membership === 'invite' ? c.remoteForGhost(ev.state_key!) : undefined;
+    if (invitedGhost && !portal && !c.store.managementOwner(ev.room_id)) {
+      await this.#openFromMatrix(ev, invitedGhost);
+      return;
     }
+    if (!portal?.fixedMembers || (membership !== 'invite' && membership !== 'leave' && membership !== 'ban')) return;
+    if (invitedGhost) {
+      // A ghost already in the room was one of the members the portal was opened with (the invites of one
+      // creation arrive one by one): that is no change. Any other ghost declines, since chatd cannot add it.
+      const current = await c.intents.bot.stateEvent(ev.room_id, 'm.room.member', ev.state_key!);
+      if (current?.membership === 'join') return;
+      const ghost = c.intents.intent(ev.state_key!);
+      await ghost
+        .ensureRegistered()
+        .then(() => ghost.leave(ev.room_id))
+        .catch((err: unknown) =>
+          c.log.info({ room_id: ev.room_id, err: describeError(err) }, 'ghost could not decline'),
+        );
+    } else if (c.isOurs(ev.state_key!)) return;
+    const net = c.connector?.displayName ?? 'The remote network';
+    await this.#sendNotice(
+      ev.room_id,
+      `${net} rooms have fixed members, so this change is not mirrored there. To talk with other people, invite their ${net} users to a new room.`,
+      `members:${ev.event_id}`,
+      false,
+    );
+  }
+
+  /**
+   * Issue §6, Matrix-initiated DMs: a user invited a ghost into a room that is not bridged yet. With a linked
+   * account whose client can open remote rooms, the ghost joins, the remote room is opened from the user's
+   * puppet with every ghost invited so far (a group invites several at once), and the Matrix room becomes its
+   * portal; when the remote network hands back a room that already has a portal (chatd keeps one room per
+   * member set), the user is invited to that portal instead. Without a linked account the ghost declines.
+   */
+  async #openFromMatrix(ev: MatrixEvent, first: RemoteUserId): Promise<void> {
+    const c = this.#c;
+    const user = ev.sender as MatrixUserId;
+    const net = c.connector?.displayName ?? 'remote';
+    const ghost = c.intents.intent(ev.state_key!);
+    const decline = (userId: string) =>
+      c.intents
+        .intent(userId)
+        .ensureRegistered()
+        .then(() => c.intents.intent(userId).leave(ev.room_id))
+        .catch((err: unknown) => c.log.info({ room_id: ev.room_id, err: describeError(err) }, 'ghost could not leave'));
+    let client: PuppetClient | undefined;
+    try {
+      client = await c.puppetClient(user);
+    } catch (err) {
+      if (!(err instanceof PuppetLoggedOutError)) throw err;
+      await this.#loggedOut(user, err, ev.event_id);
+    }
+    if (!client || !isDmCreatingPuppet(client)) {
+      await decline(ev.state_key!);
+      const mgmt = c.store.managementRoom(user);
+      if (mgmt && c.store.flagOnce(ev.room_id, `nodm:${user}`, c.now()))
+        await this.#sendNotice(
+          mgmt,
+          client
+            ? `Conversations with ${net} users cannot be started from Matrix.`
+            : `To chat with ${net} users from Matrix, link your ${net} account first: send "login" here, then invite them again.`,
+          `nodm:${ev.event_id}`,
+          false,
+        );
+      return;
+    }
+    await this.#portals.ensureGhost(first);
+    await ghost.join(ev.room_id);
+    const invited = new Set<string>();
+    const members: RemoteUserId[] = [];
+    for (const m of await ghost.members(ev.room_id)) {
+      if (m.membership !== 'invite' && m.membership !== 'join') continue;
+      const remote = c.remoteForGhost(m.userId);
+      if (!remote || remote === client.remoteUser || members.includes(remote)) continue;
+      members.push(remote);
+      invited.add(m.userId);
+    }
+    const say = (text: string, key: string) =>
+      ghost
+        .sendEvent(ev.room_id, 'm.room.message', { msgtype: 'm.notice', body: text }, txnIdFor(`${key}:${ev.event_id}`))
+        .catch((err: unknown) => c.log.warn({ room_id: ev.room_id, err: describeError(err) }, 'ghost notice failed'));
+    let opened: Awaited<ReturnType<typeof client.createRoom>>;
+    try {
+      if (members.length === 0) throw new Error('no other participant');
+      opened = await client.createRoom(members);
+    } catch (err) {
+      if (err instanceof RemoteApiError && err.retryable) throw err; // the outbox tries again later
+      if (err instanceof PuppetLoggedOutError) await this.#loggedOut(user, err, ev.event_id);
+      else {
+        c.log.warn({ room_id: ev.room_id, err: describeError(err) }, 'could not open a remote room from Matrix');
+        await say(`${net} could not open this conversation, so this room is not bridged.`, 'dm-failed');
+      }
+      for (const g of invited) await decline(g);
+      return;
+    }
+    const existing = c.store.portalByRemote(opened.portal.id);
+    if (existing?.matrixRoomId && existing.matrixRoomId !== ev.room_id) {
+      await c.intents.bot.invite(existing.matrixRoomId, user);
+      c.store.flagOnce(existing.matrixRoomId, `member:${user}`, c.now());
+      await say(
+        `You already have this ${net} conversation in another room, and I invited you to it (${existing.matrixRoomId}). This room is not bridged.`,
+        'dm-existing',
+      );
+      for (const g of invited) await decline(g);
+      return;
+    }
+    await this.#portals.adoptUserRoom(
+      opened.portal,
+      ev.room_id,
+      opened.info,
+      user,
+      client.remoteUser,
+      ev.state_key!,
+      invited,
+    );
   }
 
   async #encrypted(ev: MatrixEvent): Promise<void> {

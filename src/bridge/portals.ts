@@ -117,6 +117,58 @@ export class PortalManager {
     return row;
   }
 
+  /**
+   * Maps a Matrix room that a user made (a DM or group with ghosts, issue §6) to the remote room their puppet
+   * just opened: the bot joins (invited by `host`, a ghost already in the room, since the user's room does not
+   * give the bot a say), the remote members' ghosts join with their profiles, and the portal row is written.
+   * `self` is the user's own remote account: it has no ghost in their room. `invited`: ghosts the user invited.
+   */
+  async adoptUserRoom(
+    key: PortalKey,
+    roomId: string,
+    info: RoomInfo,
+    user: MatrixUserId,
+    self: RemoteUserId,
+    host: string,
+    invited: ReadonlySet<string>,
+  ): Promise<PortalRow> {
+    const c = this.#c;
+    await c.intents.intent(host).invite(roomId, c.botUserId);
+    await c.intents.bot.join(roomId);
+    const names: string[] = [];
+    for (const m of info.members) {
+      if (m === self) continue;
+      const g = await this.ensureGhost(m);
+      if (g.displayName) names.push(g.displayName);
+      await this.ensureJoined(roomId, g.userId, invited.has(g.userId));
+    }
+    const name = info.name ?? (names.length > 0 ? names.join(', ') : undefined);
+    const row: PortalRow = {
+      remoteRoomId: key.id,
+      network: c.connector!.network,
+      matrixRoomId: roomId,
+      name: name ?? null,
+      topic: info.topic ?? null,
+      isDirect: info.isDirect ?? false,
+      fixedMembers: info.fixedMembers ?? false,
+      broken: null,
+    };
+    const now = c.now();
+    c.store.tx(() => {
+      c.store.portalUpsert(row, now);
+      c.store.flagOnce(roomId, `member:${user}`, now);
+    });
+    // The user owns the room, so the bot may lack the power to set state: `m.bridge` is informative only.
+    const bridge = this.bridgeState(key, name, row.isDirect);
+    try {
+      await c.intents.bot.sendState(roomId, 'm.bridge', bridge.stateKey, bridge.content);
+    } catch (err) {
+      c.log.debug({ room_id: roomId, err: (err as Error)?.message }, 'no m.bridge state in a user-made portal');
+    }
+    c.log.info({ portal: key.id, room_id: roomId, user }, 'portal mapped to a room made on Matrix');
+    return row;
+  }
+
   /** Registers the ghost if needed and syncs its profile (only fields that changed). */
   ensureGhost(remote: RemoteUserId, fresh?: GhostInfo): Promise<GhostRow> {
     const key = remote as string;

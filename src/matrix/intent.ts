@@ -143,6 +143,20 @@ export class Intent {
     }
   }
 
+  /** The room's member events (`GET /rooms/{roomId}/members`) as `[user, membership]` pairs. */
+  async members(roomId: string): Promise<{ userId: string; membership: string }[]> {
+    const res = await this.#api.request<{ chunk: { state_key?: string; content?: { membership?: unknown } }[] }>(
+      'GET',
+      `/rooms/${enc(roomId)}/members`,
+      { userId: this.userId },
+    );
+    return res.chunk.flatMap((e) =>
+      typeof e.state_key === 'string' && typeof e.content?.membership === 'string'
+        ? [{ userId: e.state_key, membership: e.content.membership }]
+        : [],
+    );
+  }
+
   /** One event as this user may see it (`GET /rooms/{roomId}/event/{eventId}`), or undefined when not found (404). */
   async event(
     roomId: string,

@@ -76,7 +76,7 @@ export class WazoConnector implements LoginConnector {
   readonly #service: RenewingToken;
   readonly #directory: UserDirectory;
   readonly #rooms = new RoomDirectory();
-  readonly #echo = new EchoGuard();
+  readonly #echo: EchoGuard;
   readonly #md = createMarkdown();
   readonly #cursor: CursorStore;
   readonly #loginDeps: LoginDeps;
@@ -90,6 +90,7 @@ export class WazoConnector implements LoginConnector {
   constructor(opts: WazoConnectorOptions) {
     this.#o = opts;
     this.#clock = opts.clock ?? systemClock;
+    this.#echo = new EchoGuard(undefined, this.#clock.now);
     const w = opts.wazo;
     this.#http = new WazoHttp({
       baseUrl: w.url,

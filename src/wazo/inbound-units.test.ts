@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../testing/fake-wazo/manual-clock.ts';
 import { SeenSet } from './dedupe.ts';
-import { EchoGuard } from './echo.ts';
+import { EchoGuard, UNCONFIRMED_ECHO_MS } from './echo.ts';
 import { createdAtKey, ReorderBuffer } from './reorder.ts';
 
 type Item = { room: string; order: number; id: string };
@@ -91,6 +91,28 @@ describe('EchoGuard', () => {
       await g.isEcho({ uuid: 'u1', room: 'room', sender: 'me', content: 'hello' }),
       true,
       'late echo still dropped',
+    );
+  });
+  it('an unconfirmed send (relay timeout) takes the first matching copy as its echo, held or late, once', async () => {
+    let now = 1_000;
+    const g = new EchoGuard(undefined, () => now);
+    const held = g.begin('room', 'relay', 'hello');
+    const p = g.isEcho({ uuid: 'u1', room: 'room', sender: 'relay', content: 'hello' });
+    held.settle(undefined, { unconfirmed: true });
+    assert.equal(await p, true, 'the copy that arrived during the POST');
+    assert.equal(g.needsWait({ room: 'room', sender: 'relay', content: 'hello' }), false, 'consumed');
+    assert.equal(await g.isEcho({ uuid: 'u1', room: 'room', sender: 'relay', content: 'hello' }), true, 'other copies');
+    g.begin('room', 'relay', 'again').settle(undefined, { unconfirmed: true });
+    assert.equal(await g.isEcho({ uuid: 'u2', room: 'room', sender: 'relay', content: 'again' }), true, 'late copy');
+    assert.equal(await g.isEcho({ uuid: 'u3', room: 'room', sender: 'relay', content: 'again' }), false, 'only one');
+    g.begin('room', 'relay', 'old').settle(undefined, { unconfirmed: true });
+    now += UNCONFIRMED_ECHO_MS + 1;
+    assert.equal(await g.isEcho({ uuid: 'u4', room: 'room', sender: 'relay', content: 'old' }), false, 'expired');
+    g.begin('room', 'me', 'failed').settle(undefined);
+    assert.equal(
+      g.needsWait({ room: 'room', sender: 'me', content: 'failed' }),
+      false,
+      'a plain failure expects nothing',
     );
   });
   it('does not wait for unrelated messages', async () => {

@@ -34,7 +34,7 @@ export const BACKFILL_OVERLAP_MS = 5_000;
 
 export class PuppetPool {
   readonly #o: PuppetPoolOptions;
-  readonly #puppets = new Map<string, WazoPuppet>();
+  readonly #puppets = new Map<string, { credentials: string; puppet: WazoPuppet }>();
   readonly #chatd = new WeakMap<WazoPuppet, ChatdClient>();
   readonly #refresh = new Map<string, { at: number; run: Promise<void> }>();
 
@@ -50,8 +50,11 @@ export class PuppetPool {
 
   /** The client of a stored puppet (cached per Matrix user). Throws PuppetLoggedOutError for unreadable credentials. */
   connect(record: PuppetRecord): WazoPuppet {
+    // A new login (new credentials) gets a new client: the old one holds tokens from a refresh token that
+    // logout deleted or Wazo rejected.
     const cached = this.#puppets.get(record.matrixUser);
-    if (cached && cached.remoteUser === record.remoteUser) return cached;
+    if (cached && cached.puppet.remoteUser === record.remoteUser && cached.credentials === record.credentials)
+      return cached.puppet;
     let refreshToken: string;
     try {
       refreshToken = decodeCredentials(this.#o.key, record.matrixUser, record.credentials).refreshToken;
@@ -61,7 +64,7 @@ export class PuppetPool {
     const clientId = this.#o.clientId;
     const tokens = new RenewingToken({ now: this.#o.now, mint: () => this.#o.auth.refresh(refreshToken, clientId) });
     const p = this.#make(new ChatdClient(this.#o.http, tokens), 'puppet', () => tokens.userUuid, record.remoteUser);
-    this.#puppets.set(record.matrixUser, p);
+    this.#puppets.set(record.matrixUser, { credentials: record.credentials, puppet: p });
     return p;
   }
 

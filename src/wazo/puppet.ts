@@ -90,7 +90,8 @@ export class WazoPuppet implements EditingPuppet, DmCreatingPuppet {
     } catch (err) {
       if (err instanceof RemoteApiError && err.remoteCode === 'timeout') {
         if (this.#d.kind === 'relay') {
-          pending.settle(undefined);
+          // Maybe stored: its copy, when it comes, is our echo and must not be bridged back.
+          pending.settle(undefined, { unconfirmed: true });
           // The relay is not a participant and cannot read the room: a retry could duplicate.
           return { unconfirmed: 'Wazo did not answer in time; the message may not have been delivered' };
         }
