@@ -341,7 +341,8 @@ export class MatrixHandler {
       } else return;
     } catch (err) {
       if (err instanceof PuppetLoggedOutError) {
-        await this.#loggedOut(sender, err, ev.event_id);
+        // Refused with 401 after one refresh: nothing was posted, and the user must know to send it again.
+        await this.#loggedOut(sender, err, ev.event_id, true);
         return;
       }
       if (err instanceof PortalGoneError) {
@@ -417,7 +418,7 @@ export class MatrixHandler {
     return ok;
   }
 
-  async #loggedOut(user: MatrixUserId, err: Error, eventId: string): Promise<void> {
+  async #loggedOut(user: MatrixUserId, err: Error, eventId: string, messageLost = false): Promise<void> {
     const c = this.#c;
     c.store.puppetLoggedOut(user, err.message);
     c.log.warn({ user, err: err.message }, 'puppet logged out');
@@ -426,7 +427,8 @@ export class MatrixHandler {
     if (mgmt)
       await this.#sendNotice(
         mgmt,
-        `Your ${net} session has ended (${err.message}). Send "login" to link your account again.`,
+        `Your ${net} session has ended (${err.message}). Send "login" to link your account again.` +
+          (messageLost ? ` The message you just sent was not delivered to ${net}: send it again.` : ''),
         `loggedout:${eventId}`,
         false,
       );

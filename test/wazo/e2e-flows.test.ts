@@ -255,6 +255,7 @@ describe('end to end, Matrix → Wazo flows (issue #4 points 4-8)', () => {
     wazo.state.expireAllTokens();
     await say(dm, 'after my session was revoked');
     await until(() => botSaid(mgmt, /session has ended/), 'logged-out notice', 10_000);
+    assert.ok(botSaid(mgmt, /message you just sent was not delivered to Wazo: send it again/));
     assert.ok(!chatdContents().includes('after my session was revoked'));
     await loginThroughBot('alice-pw-123');
     await say(dm, 'back after logging in again');
