@@ -1,0 +1,54 @@
+/**
+ * How the sync reads what a real homeserver and mautrix-whatsapp send, where our fake's habits could hide a
+ * mismatch: pagination end conditions (shared/reference/matrix.md §4.3), event kinds (§4.6, §5.3).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { runSync } from '../../src/sync/index.ts';
+import type { FakeRoom } from '../../src/testing/fake-homeserver/model.ts';
+import { addGhost, plainRoom, say } from '../../src/testing/fake-homeserver/fixtures.ts';
+import { DAY, type Harness, harness, MIN, noSleep } from './harness.ts';
+
+type Row = Record<string, unknown>;
+const one = (h: Harness, sql: string, ...p: unknown[]) => h.db.sqlite.prepare(sql).get(...p) as Row;
+
+/** `n` events the sync's `/messages` filter leaves out: the homeserver answers pages of them with an empty chunk. */
+function hiddenStretch(h: Harness, room: FakeRoom, sender: string, ts: number, n: number) {
+  for (let i = 0; i < n; i++)
+    h.hs.model.append(room, { type: 'm.room.topic', sender, stateKey: '', ts: ts + i, content: { topic: `t${i}` } });
+}
+
+describe('sync: reading as the spec says', () => {
+  let h: Harness;
+  before(async () => {
+    h = await harness();
+  });
+  after(() => h.close());
+
+  it('an empty chunk with an `end` is not the end of a forward walk (only an absent `end` is)', async () => {
+    const cust = addGhost(h.hs.model, '@ivy:remote.example');
+    const room = plainRoom(h.hs.model, h.agent.userId, [cust], h.clock.now - 2 * DAY);
+    say(h.hs.model, room, cust, 'first', h.clock.now - DAY);
+    const config = h.config({ sync: { rooms: { include: [room.id] }, page_size: 5 } });
+    await runSync(h.ctx(config), { env: h.env, sleep: noSleep });
+    hiddenStretch(h, room, h.agent.userId, h.clock.now - DAY + MIN, 12);
+    say(h.hs.model, room, cust, 'after the topic changes', h.clock.now - DAY + 20 * MIN);
+    const c2 = await runSync(h.ctx(config), { env: h.env, sleep: noSleep });
+    assert.equal(c2.messages, 1, 'the message behind the empty pages is read');
+    const c3 = await runSync(h.ctx(config), { env: h.env, sleep: noSleep });
+    assert.equal(c3.events_stored + c3.duplicates, 0, 'and the next run starts after it');
+    assert.equal(one(h, 'select count(*) n from history_events where room_id = ?', room.id).n, 2);
+  });
+
+  it('an empty chunk with an `end` does not stop the first backward walk bounded by backfill_days', async () => {
+    const cust = addGhost(h.hs.model, '@jack:remote.example');
+    const room = plainRoom(h.hs.model, h.agent.userId, [cust], h.clock.now - 3 * DAY);
+    say(h.hs.model, room, cust, 'older, within the bound', h.clock.now - 2 * DAY);
+    hiddenStretch(h, room, h.agent.userId, h.clock.now - 2 * DAY + MIN, 12);
+    say(h.hs.model, room, cust, 'newest', h.clock.now - DAY);
+    const config = h.config({ sync: { rooms: { include: [room.id] }, page_size: 5, backfill_days: 10 } });
+    const c = await runSync(h.ctx(config), { env: h.env, sleep: noSleep });
+    assert.equal(c.messages, 2);
+    assert.equal(one(h, 'select backfill_done from sync_cursors where room_id = ?', room.id).backfill_done, 1);
+  });
+});
