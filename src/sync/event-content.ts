@@ -61,6 +61,9 @@ export function parseEvent(ev: ClientEvent): Parsed {
       const r = relations(c);
       if (r.relType === 'm.replace' && r.relTarget) {
         const n = obj(c['m.new_content']);
+        // Spec "Validity of replacement events": an edit without `m.new_content` is invalid and ignored (it
+        // must not blank the message it points at).
+        if (!n) return { kind: 'skip' };
         return {
           kind: 'edit',
           target: r.relTarget,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runSync } from '../../src/sync/index.ts';
 import type { FakeRoom } from '../../src/testing/fake-homeserver/model.ts';
-import { addGhost, plainRoom, say } from '../../src/testing/fake-homeserver/fixtures.ts';
+import { addGhost, edit, plainRoom, say } from '../../src/testing/fake-homeserver/fixtures.ts';
 import { DAY, type Harness, harness, MIN, noSleep } from './harness.ts';
 
 type Row = Record<string, unknown>;
@@ -50,5 +50,34 @@ describe('sync: reading as the spec says', () => {
     const c = await runSync(h.ctx(config), { env: h.env, sleep: noSleep });
     assert.equal(c.messages, 2);
     assert.equal(one(h, 'select backfill_done from sync_cursors where room_id = ?', room.id).backfill_done, 1);
+  });
+
+  it('ignores an edit without m.new_content (spec: invalid replacement), keeping the text it points at', async () => {
+    const cust = addGhost(h.hs.model, '@kim:remote.example');
+    const room = plainRoom(h.hs.model, h.agent.userId, [cust], h.clock.now - 2 * DAY);
+    const m = say(h.hs.model, room, cust, 'where is my parcel', h.clock.now - DAY);
+    const config = h.config({ sync: { rooms: { include: [room.id] } } });
+    await runSync(h.ctx(config), { env: h.env, sleep: noSleep });
+    // Read forward, after the message it points at.
+    h.hs.model.append(room, {
+      type: 'm.room.message',
+      sender: cust,
+      ts: h.clock.now - DAY + MIN,
+      content: {
+        msgtype: 'm.text',
+        body: '* where is my parcel?',
+        'm.relates_to': { rel_type: 'm.replace', event_id: m.event_id },
+      },
+    });
+    const c = await runSync(h.ctx(config), { env: h.env, sleep: noSleep });
+    assert.equal(c.messages + c.edits, 0, 'neither an edit nor a message');
+    assert.deepEqual(one(h, 'select body, edited_at from history_events where event_id = ?', m.event_id), {
+      body: 'where is my parcel',
+      edited_at: null,
+    });
+    // A valid edit after it still applies.
+    edit(h.hs.model, room, m, 'where is my parcel??', h.clock.now - DAY + 2 * MIN);
+    await runSync(h.ctx(config), { env: h.env, sleep: noSleep });
+    assert.equal(one(h, 'select body from history_events where event_id = ?', m.event_id).body, 'where is my parcel??');
   });
 });
