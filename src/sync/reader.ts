@@ -29,8 +29,18 @@ export interface MessagesPage {
   chunk: ClientEvent[];
 }
 
-/** Events the job stores; the homeserver filters the rest out before sending. */
-export const HISTORY_TYPES = ['m.room.message', 'm.room.encrypted', 'm.reaction', 'm.room.redaction', 'm.room.member'];
+/**
+ * Events the job stores; the homeserver filters the rest out before sending. `m.sticker` is a message event of
+ * its own type (spec "Sticker Messages"): mautrix-whatsapp bridges WhatsApp stickers as `m.sticker`.
+ */
+export const HISTORY_TYPES = [
+  'm.room.message',
+  'm.sticker',
+  'm.room.encrypted',
+  'm.reaction',
+  'm.room.redaction',
+  'm.room.member',
+];
 
 export class MatrixReader {
   readonly userId: string;

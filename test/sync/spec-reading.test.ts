@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runSync } from '../../src/sync/index.ts';
 import type { FakeRoom } from '../../src/testing/fake-homeserver/model.ts';
-import { addGhost, edit, plainRoom, say } from '../../src/testing/fake-homeserver/fixtures.ts';
+import { addGhost, edit, plainRoom, react, say, whatsappPortal } from '../../src/testing/fake-homeserver/fixtures.ts';
 import { DAY, type Harness, harness, MIN, noSleep } from './harness.ts';
 
 type Row = Record<string, unknown>;
@@ -79,5 +79,41 @@ describe('sync: reading as the spec says', () => {
     edit(h.hs.model, room, m, 'where is my parcel??', h.clock.now - DAY + 2 * MIN);
     await runSync(h.ctx(config), { env: h.env, sleep: noSleep });
     assert.equal(one(h, 'select body from history_events where event_id = ?', m.event_id).body, 'where is my parcel??');
+  });
+
+  it('reads WhatsApp stickers (m.sticker events, as mautrix-whatsapp sends them) as customer messages', async () => {
+    const portal = whatsappPortal(h.hs.model, {
+      owner: h.agent.userId,
+      receiver: '4930123456',
+      customer: { phone: '4915112345678', pushName: 'Maria' },
+      ts: h.clock.now - 3 * DAY,
+    });
+    const sticker = h.hs.model.append(portal.room, {
+      type: 'm.sticker',
+      sender: portal.ghost,
+      ts: h.clock.now - 2 * DAY,
+      content: {
+        body: '👍',
+        url: 'mxc://example.org/sticker1',
+        info: { mimetype: 'image/webp', size: 12000, w: 190, h: 190 },
+      },
+    });
+    say(h.hs.model, portal.room, h.agent.userId, 'glad it helped', h.clock.now - 2 * DAY + MIN);
+    react(h.hs.model, portal.room, h.agent.userId, sticker, '❤️', h.clock.now - 2 * DAY + 2 * MIN);
+    const config = h.config({ sync: { rooms: { include: [portal.room.id] } } });
+    const c = await runSync(h.ctx(config), { env: h.env, sleep: noSleep });
+    assert.equal(c.messages, 2);
+    assert.deepEqual(
+      one(h, 'select type, sender_role, body, reaction_count from history_events where event_id = ?', sticker.event_id),
+      { type: 'm.sticker', sender_role: 'customer', body: '👍', reaction_count: 1 },
+    );
+    assert.deepEqual(
+      one(
+        h,
+        'select message_count, customer_message_count, agent_message_count, first_response_seconds from conversations where room_id = ?',
+        portal.room.id,
+      ),
+      { message_count: 2, customer_message_count: 1, agent_message_count: 1, first_response_seconds: 60 },
+    );
   });
 });
