@@ -102,7 +102,7 @@ export async function walkRoom(d: RoomSyncDeps, plan: RoomToRead): Promise<RoomO
   const role = (u: string) => {
     let r = roles.get(u);
     if (r === undefined) {
-      r = roleOf(d.rules, u, info.waReceiver);
+      r = roleOf(d.rules, u, info.waReceiver, info.waOwnLid);
       roles.set(u, r);
     }
     return r;
@@ -358,7 +358,7 @@ function upsertRoom(db: Database.Database, roomId: string, info: RoomInfo, accou
       'update history_events set sender_role = ? where room_id = ? and sender = ? and sender_role <> ?',
     );
     for (const { sender } of senders) {
-      const r = roleOf(rules, sender, info.waReceiver);
+      const r = roleOf(rules, sender, info.waReceiver, info.waOwnLid);
       set.run(r, roomId, sender, r);
     }
   }

@@ -6,7 +6,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runSync } from '../../src/sync/index.ts';
 import type { FakeRoom } from '../../src/testing/fake-homeserver/model.ts';
-import { addGhost, edit, plainRoom, react, say, whatsappPortal } from '../../src/testing/fake-homeserver/fixtures.ts';
+import {
+  addGhost,
+  edit,
+  join,
+  plainRoom,
+  react,
+  say,
+  whatsappPortal,
+} from '../../src/testing/fake-homeserver/fixtures.ts';
 import { DAY, type Harness, harness, MIN, noSleep } from './harness.ts';
 
 type Row = Record<string, unknown>;
@@ -114,6 +122,43 @@ describe('sync: reading as the spec says', () => {
         portal.room.id,
       ),
       { message_count: 2, customer_message_count: 1, agent_message_count: 1, first_response_seconds: 60 },
+    );
+  });
+
+  it("takes the login's own LID ghost in a LID direct chat for staff, not for the customer", async () => {
+    const portal = whatsappPortal(h.hs.model, {
+      owner: h.agent.userId,
+      receiver: '4930555000',
+      customer: { phone: '4915199990000', lid: '123456789012345', pushName: 'Maria' },
+      migrated: true,
+      ts: h.clock.now - 3 * DAY,
+    });
+    // Written on the company's phone, no double puppeting: mautrix-whatsapp sends it as the login's own LID ghost.
+    const own = addGhost(h.hs.model, '@whatsapp_lid-987654321098765:example.org', { displayname: 'ACME (WA)' });
+    say(h.hs.model, portal.room, portal.ghost, 'is my order shipped?', h.clock.now - 2 * DAY);
+    join(h.hs.model, portal.room, own, h.clock.now - 2 * DAY + MIN);
+    const reply = say(h.hs.model, portal.room, own, 'yes, this morning', h.clock.now - 2 * DAY + 2 * MIN);
+    const config = h.config({ sync: { rooms: { include: [portal.room.id] } } });
+    await runSync(h.ctx(config), { env: h.env, sleep: noSleep });
+    assert.equal(
+      one(h, 'select sender_role from history_events where event_id = ?', reply.event_id).sender_role,
+      'staff',
+    );
+    assert.deepEqual(
+      one(
+        h,
+        'select customer_key, mxid from history_rooms r join customers c on c.key = r.customer_key where room_id = ?',
+        portal.room.id,
+      ),
+      { customer_key: 'tel:+4915199990000', mxid: portal.ghost },
+    );
+    assert.deepEqual(
+      one(
+        h,
+        'select customer_message_count, agent_message_count, first_response_seconds from conversations where room_id = ?',
+        portal.room.id,
+      ),
+      { customer_message_count: 1, agent_message_count: 1, first_response_seconds: 120 },
     );
   });
 });
