@@ -64,14 +64,15 @@ export class MatrixReader {
   }
 
   /**
-   * One `/sync` with an empty timeline: its `next_batch` anchors the first backward walk and the forward
+   * One `/sync` with a minimal timeline (a filter's `limit` must be greater than 0, spec `EventFilter`; the
+   * events it returns are not used): its `next_batch` anchors the first backward walk and the forward
    * cursor (spec: `from` accepts `/sync` tokens), and `rooms.invite` lists the pending invites.
    */
   async anchor(): Promise<{ nextBatch: string; invites: string[] }> {
     const filter = {
       presence: { types: [] },
       account_data: { types: [] },
-      room: { timeline: { limit: 0 }, state: { types: [] }, ephemeral: { types: [] }, account_data: { types: [] } },
+      room: { timeline: { limit: 1 }, state: { types: [] }, ephemeral: { types: [] }, account_data: { types: [] } },
     };
     const r = await this.#get<{ next_batch?: string; rooms?: { invite?: Record<string, unknown> } }>('/sync', {
       filter: JSON.stringify(filter),
