@@ -18,6 +18,11 @@ export interface ReaderOptions {
   baseUrl: string;
   userId: string;
   accessToken: string;
+  /**
+   * The token is an appservice's `as_token`: every request asserts `user_id` = `userId` (spec, Application
+   * Services "Identity assertion": `/sync` MUST be called as a virtual user given by `user_id`).
+   */
+  appservice?: boolean;
   /** Waits `ms` (tests pass a fake that records and returns at once). */
   sleep: (ms: number) => Promise<void>;
   retry?: Partial<RetryPolicy>;
@@ -47,9 +52,11 @@ export class MatrixReader {
   readonly #http: SdkHttp;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #retry: RetryPolicy;
+  readonly #assert: boolean;
 
   constructor(o: ReaderOptions) {
     this.userId = o.userId;
+    this.#assert = o.appservice === true;
     this.#http = createHttp(o.baseUrl, o.accessToken);
     this.#sleep = o.sleep;
     this.#retry = { maxAttempts: 6, baseDelayMs: 250, maxDelayMs: 30_000, ...o.retry };
@@ -142,6 +149,7 @@ export class MatrixReader {
     body?: Record<string, unknown>,
   ): Promise<T> {
     const policy = this.#retry;
+    if (this.#assert) query = { ...query, user_id: this.userId };
     let delay = policy.baseDelayMs;
     for (let attempt = 1; ; attempt++) {
       try {
