@@ -57,9 +57,9 @@ function relations(content: Record<string, unknown>): {
 export function parseEvent(ev: ClientEvent): Parsed {
   const c = ev.content;
   switch (ev.type) {
-    case 'm.sticker':
     // A sticker (spec "Sticker Messages"; how mautrix-whatsapp bridges WhatsApp stickers) is a message of its
     // own event type, without msgtype; its `body` describes the image.
+    case 'm.sticker':
     case 'm.room.message': {
       const r = relations(c);
       if (ev.type === 'm.room.message' && r.relType === 'm.replace' && r.relTarget) {

@@ -115,7 +115,8 @@ export async function resolveIdentity(
       if (dm) {
         for (const h of history) {
           const g = whatsappGhostId(rules, h.userId);
-          if (g?.kind === 'phone' && roleOf(rules, h.userId, info.waReceiver, info.waOwnLid) === 'customer') return `+${g.digits}`;
+          if (g?.kind === 'phone' && roleOf(rules, h.userId, info.waReceiver, info.waOwnLid) === 'customer')
+            return `+${g.digits}`;
         }
       }
       return null;
