@@ -74,7 +74,7 @@ export function recomputeConversations(
     const iter = stmt(
       db,
       `select event_id, ts, sender, sender_role, encrypted${single ? '' : ', room_id'} from history_events
-        where ${where} and sender_role in ('customer', 'staff') and type in ('m.room.message', 'm.room.encrypted')
+        where ${where} and sender_role in ('customer', 'staff') and type in ('m.room.message', 'm.sticker', 'm.room.encrypted')
         order by ts, event_id`,
     )
       .raw()

@@ -57,10 +57,16 @@ function relations(content: Record<string, unknown>): {
 export function parseEvent(ev: ClientEvent): Parsed {
   const c = ev.content;
   switch (ev.type) {
+    // A sticker (spec "Sticker Messages"; how mautrix-whatsapp bridges WhatsApp stickers) is a message of its
+    // own event type, without msgtype; its `body` describes the image.
+    case 'm.sticker':
     case 'm.room.message': {
       const r = relations(c);
-      if (r.relType === 'm.replace' && r.relTarget) {
+      if (ev.type === 'm.room.message' && r.relType === 'm.replace' && r.relTarget) {
         const n = obj(c['m.new_content']);
+        // Spec "Validity of replacement events": an edit without `m.new_content` is invalid and ignored (it
+        // must not blank the message it points at).
+        if (!n) return { kind: 'skip' };
         return {
           kind: 'edit',
           target: r.relTarget,

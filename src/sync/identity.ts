@@ -92,7 +92,7 @@ export async function resolveIdentity(
   for (const h of history) if (!names.has(h.userId)) names.set(h.userId, h.displayName);
   const participants: Participant[] = [...names].map(([userId, displayName]) => ({
     userId,
-    role: roleOf(rules, userId, info.waReceiver),
+    role: roleOf(rules, userId, info.waReceiver, info.waOwnLid),
     customerKey: null,
     displayName,
   }));
@@ -115,7 +115,8 @@ export async function resolveIdentity(
       if (dm) {
         for (const h of history) {
           const g = whatsappGhostId(rules, h.userId);
-          if (g?.kind === 'phone' && roleOf(rules, h.userId, info.waReceiver) === 'customer') return `+${g.digits}`;
+          if (g?.kind === 'phone' && roleOf(rules, h.userId, info.waReceiver, info.waOwnLid) === 'customer')
+            return `+${g.digits}`;
         }
       }
       return null;

@@ -18,6 +18,11 @@ export interface ReaderOptions {
   baseUrl: string;
   userId: string;
   accessToken: string;
+  /**
+   * The token is an appservice's `as_token`: every request asserts `user_id` = `userId` (spec, Application
+   * Services "Identity assertion": `/sync` MUST be called as a virtual user given by `user_id`).
+   */
+  appservice?: boolean;
   /** Waits `ms` (tests pass a fake that records and returns at once). */
   sleep: (ms: number) => Promise<void>;
   retry?: Partial<RetryPolicy>;
@@ -29,17 +34,29 @@ export interface MessagesPage {
   chunk: ClientEvent[];
 }
 
-/** Events the job stores; the homeserver filters the rest out before sending. */
-export const HISTORY_TYPES = ['m.room.message', 'm.room.encrypted', 'm.reaction', 'm.room.redaction', 'm.room.member'];
+/**
+ * Events the job stores; the homeserver filters the rest out before sending. `m.sticker` is a message event of
+ * its own type (spec "Sticker Messages"): mautrix-whatsapp bridges WhatsApp stickers as `m.sticker`.
+ */
+export const HISTORY_TYPES = [
+  'm.room.message',
+  'm.sticker',
+  'm.room.encrypted',
+  'm.reaction',
+  'm.room.redaction',
+  'm.room.member',
+];
 
 export class MatrixReader {
   readonly userId: string;
   readonly #http: SdkHttp;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #retry: RetryPolicy;
+  readonly #assert: boolean;
 
   constructor(o: ReaderOptions) {
     this.userId = o.userId;
+    this.#assert = o.appservice === true;
     this.#http = createHttp(o.baseUrl, o.accessToken);
     this.#sleep = o.sleep;
     this.#retry = { maxAttempts: 6, baseDelayMs: 250, maxDelayMs: 30_000, ...o.retry };
@@ -54,14 +71,15 @@ export class MatrixReader {
   }
 
   /**
-   * One `/sync` with an empty timeline: its `next_batch` anchors the first backward walk and the forward
+   * One `/sync` with a minimal timeline (a filter's `limit` must be greater than 0, spec `EventFilter`; the
+   * events it returns are not used): its `next_batch` anchors the first backward walk and the forward
    * cursor (spec: `from` accepts `/sync` tokens), and `rooms.invite` lists the pending invites.
    */
   async anchor(): Promise<{ nextBatch: string; invites: string[] }> {
     const filter = {
       presence: { types: [] },
       account_data: { types: [] },
-      room: { timeline: { limit: 0 }, state: { types: [] }, ephemeral: { types: [] }, account_data: { types: [] } },
+      room: { timeline: { limit: 1 }, state: { types: [] }, ephemeral: { types: [] }, account_data: { types: [] } },
     };
     const r = await this.#get<{ next_batch?: string; rooms?: { invite?: Record<string, unknown> } }>('/sync', {
       filter: JSON.stringify(filter),
@@ -131,6 +149,7 @@ export class MatrixReader {
     body?: Record<string, unknown>,
   ): Promise<T> {
     const policy = this.#retry;
+    if (this.#assert) query = { ...query, user_id: this.userId };
     let delay = policy.baseDelayMs;
     for (let attempt = 1; ; attempt++) {
       try {

@@ -72,12 +72,17 @@ export function whatsappGhostId(rules: RoleRules, mxid: string): GhostId | undef
   return { kind: 'other', remote: local };
 }
 
-/** The role of `mxid` in a room whose bridged WhatsApp login is `receiver` (digits), if any. */
-export function roleOf(rules: RoleRules, mxid: string, receiver?: string | null): SenderRole {
+/**
+ * The role of `mxid` in a room whose bridged WhatsApp login is `receiver` (digits), if any, and whose own LID
+ * (digits) the room revealed (`ownLid`, see `RoomInfo.waOwnLid`): the login's own ghost is staff whether it is
+ * its phone-number ghost or its LID ghost (shared/reference/matrix.md §5.3).
+ */
+export function roleOf(rules: RoleRules, mxid: string, receiver?: string | null, ownLid?: string | null): SenderRole {
   if (mxid === rules.ourBot || rules.whatsappBot.test(mxid)) return 'bot';
   const ghost = whatsappGhostId(rules, mxid);
   if (ghost) {
     if (ghost.kind === 'phone' && (ghost.digits === receiver || rules.ownNumbers.has(ghost.digits))) return 'staff';
+    if (ghost.kind === 'lid' && ownLid && ghost.digits === ownLid) return 'staff';
     return 'customer';
   }
   if (rules.linkedUsers.has(mxid)) return 'staff';

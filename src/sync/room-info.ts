@@ -5,7 +5,7 @@
  * `wazo`, or bridge bot = our bot). Anything else: a plain Matrix room.
  */
 import type { Channel } from '../db/schema/history.ts';
-import { type RoleRules, roleOf } from './roles.ts';
+import { type RoleRules, roleOf, whatsappGhostId } from './roles.ts';
 
 /** A Client-Server event as the homeserver returns it (only the fields we read). */
 export interface ClientEvent {
@@ -33,6 +33,12 @@ export interface RoomInfo {
   remoteChannelId: string | null;
   /** `channel["fi.mau.receiver"]`: digits of the bridged login's own number. */
   waReceiver: string | null;
+  /**
+   * Digits of the bridged login's own LID, when the room shows it: in a direct chat keyed by the customer's
+   * LID (`channel.id` `<lid>@lid`), another LID ghost can only be the login's own, which mautrix-whatsapp
+   * sends the messages written on the phone as when there is no double puppeting.
+   */
+  waOwnLid?: string | null;
   /** Current members (any membership) with their display names. */
   members: Map<string, MemberState>;
   /** The room's own state names its bridge (`m.bridge` / `uk.half-shot.bridge` for WhatsApp or Wazo). */
@@ -97,15 +103,26 @@ export function describeRoom(state: readonly ClientEvent[], rules: RoleRules, ou
   let channel: Channel = 'matrix';
   if (protocol === 'whatsapp' || [...members.keys()].some((m) => rules.whatsappGhost.test(m))) channel = 'whatsapp';
   else if (ours) channel = 'wazo';
-  const humans = [...members].filter(
-    ([m, s]) => s.membership === 'join' && roleOf(rules, m, waReceiver) !== 'bot',
-  ).length;
-  let isDirect: boolean;
+  let isDirect = false;
+  let waOwnLid: string | null = null;
   if (channel === 'whatsapp' && bridge) {
     isDirect =
       bridge['com.beeper.room_type'] === 'dm' ||
       (remoteChannelId !== null && (remoteChannelId.endsWith('@s.whatsapp.net') || remoteChannelId.endsWith('@lid')));
-  } else isDirect = humans <= 2;
+    const customerLid = /^(\d+)@lid$/.exec(remoteChannelId ?? '')?.[1];
+    if (isDirect && customerLid) {
+      const others = new Set<string>();
+      for (const m of members.keys()) {
+        const g = whatsappGhostId(rules, m);
+        if (g?.kind === 'lid' && g.digits !== customerLid) others.add(g.digits);
+      }
+      if (others.size === 1) waOwnLid = [...others][0]!;
+    }
+  }
+  const humans = [...members].filter(
+    ([m, s]) => s.membership === 'join' && roleOf(rules, m, waReceiver, waOwnLid) !== 'bot',
+  ).length;
+  if (!(channel === 'whatsapp' && bridge)) isDirect = humans <= 2;
   return {
     channel,
     name: name ?? str(channelInfo?.displayname) ?? null,
@@ -113,6 +130,7 @@ export function describeRoom(state: readonly ClientEvent[], rules: RoleRules, ou
     encrypted,
     remoteChannelId,
     waReceiver: channel === 'whatsapp' ? waReceiver : null,
+    waOwnLid: channel === 'whatsapp' ? waOwnLid : null,
     members,
     bridged: bridge !== undefined,
     inheritedFrom: null,

@@ -79,6 +79,9 @@ export interface RoomOutcome {
   finished: boolean;
 }
 
+/** Empty pages with an `end` read in a row before a walk stops for this run (its cursor is kept). */
+const MAX_EMPTY_PAGES = 100;
+
 /**
  * A homeserver that no longer accepts a pagination token we stored: Synapse answers 400 `M_UNKNOWN`
  * ("Invalid stream token"), others 400 `M_INVALID_PARAM`. Any other error is a real failure.
@@ -99,7 +102,7 @@ export async function walkRoom(d: RoomSyncDeps, plan: RoomToRead): Promise<RoomO
   const role = (u: string) => {
     let r = roles.get(u);
     if (r === undefined) {
-      r = roleOf(d.rules, u, info.waReceiver);
+      r = roleOf(d.rules, u, info.waReceiver, info.waOwnLid);
       roles.set(u, r);
     }
     return r;
@@ -139,11 +142,13 @@ export async function walkRoom(d: RoomSyncDeps, plan: RoomToRead): Promise<RoomO
   async function walk() {
     // 1. Forward from the stored token: only what is new since the last run.
     let restarted = false;
+    let emptyPages = 0;
     while (!cursor.forwardDone) {
       d.signal.throwIfAborted();
       let page: MessagesPage;
+      const from = cursor.forwardToken ?? d.anchor;
       try {
-        page = await d.reader.messages(roomId, cursor.forwardToken ?? d.anchor, 'f', d.settings.pageSize);
+        page = await d.reader.messages(roomId, from, 'f', d.settings.pageSize);
       } catch (err) {
         // The stored token is no longer accepted (expired, server reset): a gap between it and now. The
         // run's anchor is fresh: refused too means something else is wrong.
@@ -154,12 +159,22 @@ export async function walkRoom(d: RoomSyncDeps, plan: RoomToRead): Promise<RoomO
         openGap();
         continue;
       }
+      // Spec (C-S "GET /rooms/{roomId}/messages"): `end` absent = no more events; an empty `chunk` WITH `end`
+      // (Synapse: every event of the page hidden from this user by history visibility) is not the end.
+      const more = page.end !== undefined && !(page.chunk.length === 0 && page.end === from);
       if (page.chunk.length > 0) {
         cursor.lastEventId = page.chunk.at(-1)!.event_id;
         cursor.forwardToken = page.end ?? cursor.forwardToken;
         store(page.chunk);
+        emptyPages = 0;
+      } else if (more) {
+        // Step over the hidden stretch; the cursor moves with it so the next run does not read it again.
+        cursor.forwardToken = page.end!;
+        store([]);
+        // A server that keeps answering empty pages with new tokens: stop here, the next run goes on.
+        if (++emptyPages >= MAX_EMPTY_PAGES) break;
       }
-      if (page.chunk.length === 0 || !page.end) {
+      if (!more) {
         // At the present. A replaced room's tombstone is behind us now: it will not be read forward again.
         if (plan.replaced) {
           cursor.forwardDone = true;
@@ -175,8 +190,9 @@ export async function walkRoom(d: RoomSyncDeps, plan: RoomToRead): Promise<RoomO
     while (cursor.gapToken !== null) {
       d.signal.throwIfAborted();
       let page: MessagesPage;
+      const gapFrom = cursor.gapToken;
       try {
-        page = await d.reader.messages(roomId, cursor.gapToken, 'b', d.settings.pageSize);
+        page = await d.reader.messages(roomId, gapFrom, 'b', d.settings.pageSize);
       } catch (err) {
         if (!isRefusedToken(err)) throw err;
         // The fill's own token expired (an interrupted fill resumed much later): what it did not reach is lost.
@@ -197,7 +213,8 @@ export async function walkRoom(d: RoomSyncDeps, plan: RoomToRead): Promise<RoomO
       if (knownAt >= 0) result = 'filled';
       else if (from !== null && page.chunk.length > 0 && page.chunk.every((e) => e.origin_server_ts < from))
         result = 'backfill_days';
-      else if (!page.end) result = stop === null ? 'filled' : 'start_of_history';
+      else if (!page.end || (page.chunk.length === 0 && page.end === gapFrom))
+        result = stop === null ? 'filled' : 'start_of_history';
       if (max > 0 && cursor.gapCount + fresh.length >= max && result !== 'filled') {
         fresh = fresh.slice(0, max - cursor.gapCount);
         result ??= 'max_events_per_room';
@@ -211,11 +228,13 @@ export async function walkRoom(d: RoomSyncDeps, plan: RoomToRead): Promise<RoomO
 
     // 3. First run: backward from the anchor, bounded by age and count.
     let backRestarted = false;
+    let backEmptyPages = 0;
     while (!cursor.backfillDone) {
       d.signal.throwIfAborted();
       let page: MessagesPage;
+      const pageFrom = cursor.backwardToken ?? d.anchor;
       try {
-        page = await d.reader.messages(roomId, cursor.backwardToken ?? d.anchor, 'b', d.settings.pageSize);
+        page = await d.reader.messages(roomId, pageFrom, 'b', d.settings.pageSize);
       } catch (err) {
         // An interrupted first walk resumed after its token expired: walk again from now; what is stored
         // already is skipped by event ID. The run's anchor refused too is a real failure.
@@ -232,7 +251,13 @@ export async function walkRoom(d: RoomSyncDeps, plan: RoomToRead): Promise<RoomO
       // Bridged backfill is out of order: stop on a page that is entirely older than the bound, keep members.
       let events =
         from === null ? page.chunk : page.chunk.filter((e) => e.origin_server_ts >= from || e.type === 'm.room.member');
-      let done = !page.end || (from !== null && page.chunk.every((e) => e.origin_server_ts < from));
+      // Only an absent `end` is the start of the room: an empty chunk with `end` is a hidden stretch, not the
+      // start, and not "entirely older than the bound" either.
+      let done =
+        !page.end ||
+        (page.chunk.length === 0 && page.end === pageFrom) ||
+        (from !== null && page.chunk.length > 0 && page.chunk.every((e) => e.origin_server_ts < from));
+      backEmptyPages = page.chunk.length === 0 ? backEmptyPages + 1 : 0;
       const max = d.settings.maxEvents;
       if (max > 0 && cursor.backfillCount + events.length >= max) {
         events = events.slice(0, max - cursor.backfillCount);
@@ -242,6 +267,8 @@ export async function walkRoom(d: RoomSyncDeps, plan: RoomToRead): Promise<RoomO
       cursor.backfillDone = done;
       cursor.backwardToken = done ? null : (page.end ?? null);
       store(events);
+      // Many empty pages in a row: stop this run where it is (the cursor is kept), the next run goes on.
+      if (!done && backEmptyPages >= MAX_EMPTY_PAGES) break;
     }
     if (backRestarted) outcome.gaps.push({ result: 'filled', events: cursor.backfillCount, oldestTs: null });
   }
@@ -331,7 +358,7 @@ function upsertRoom(db: Database.Database, roomId: string, info: RoomInfo, accou
       'update history_events set sender_role = ? where room_id = ? and sender = ? and sender_role <> ?',
     );
     for (const { sender } of senders) {
-      const r = roleOf(rules, sender, info.waReceiver);
+      const r = roleOf(rules, sender, info.waReceiver, info.waOwnLid);
       set.run(r, roomId, sender, r);
     }
   }

@@ -114,6 +114,7 @@ export async function runSync(ctx: StageContext, opts: SyncOptions = {}): Promis
       baseUrl: config.homeserver.url,
       userId: account.userId,
       accessToken: account.accessToken,
+      appservice: account.appservice,
       sleep: opts.sleep ?? realSleep,
     });
     readers.push(reader);

@@ -85,6 +85,9 @@ describe('sync: accounts', () => {
       reads.length > 0 && reads.every((r) => r.actingAs === bot),
       'the shared room is read by one account only',
     );
+    // Spec (Application Services, identity assertion): /sync with an as_token MUST name a virtual user.
+    const syncs = h.hs.requestsTo(/\/sync$/).filter((r) => r.actingAs === bot);
+    assert.ok(syncs.length > 0 && syncs.every((r) => r.query.user_id === bot), 'as_token /sync carries user_id');
   });
 
   it('no accounts → NotConfiguredError naming [[sync.accounts]]; a missing token variable is a config error', async () => {

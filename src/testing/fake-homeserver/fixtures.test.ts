@@ -97,10 +97,14 @@ describe('fake homeserver fixtures and history endpoints', () => {
 
   it('/sync gives a next_batch that /messages accepts, and lists invites', async () => {
     const { body } = await get(
-      `/sync?filter=${encodeURIComponent(JSON.stringify({ room: { timeline: { limit: 0 } } }))}&timeout=0`,
+      `/sync?filter=${encodeURIComponent(JSON.stringify({ room: { timeline: { limit: 1 } } }))}&timeout=0`,
     );
     const next = body.next_batch as string;
     assert.match(next, /^s\d+$/);
+    const zero = await get(
+      `/sync?filter=${encodeURIComponent(JSON.stringify({ room: { timeline: { limit: 0 } } }))}&timeout=0`,
+    );
+    assert.equal(zero.status, 400, 'spec EventFilter: limit must be greater than 0');
     const fwd = await get(`/rooms/${encodeURIComponent(bigRoom)}/messages?dir=f&from=${next}&limit=10`);
     assert.deepEqual(fwd.body.chunk, []);
     const back = await get(`/rooms/${encodeURIComponent(bigRoom)}/messages?dir=b&from=${next}&limit=1`);

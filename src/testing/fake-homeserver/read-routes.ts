@@ -106,6 +106,9 @@ export function readRoutes(app: App, model: HomeserverModel) {
     } catch {
       return err(c, 400, 'M_INVALID_PARAM', 'Invalid pagination token');
     }
+    // `types` is applied to the page once it is cut (Synapse filters in SQL, before the limit): a page can come
+    // back with an empty `chunk` and an `end`, as Synapse's pages do when history visibility hides all their
+    // events. Clients must go on until `end` is absent (spec).
     const chunk = page.chunk.filter((e) => !types || types.includes(e.type)).map((e) => model.clientEvent(e));
     return c.json({ start: page.start, ...(page.end ? { end: page.end } : {}), chunk });
   });

@@ -65,6 +65,9 @@ export function syncRoutes(app: App, model: HomeserverModel) {
       sinceStream = Number(m[1]);
     }
     const limit = filter.room?.timeline?.limit ?? 10;
+    // Spec `EventFilter.limit`: "must be an integer greater than 0".
+    if (!Number.isInteger(limit) || limit < 1)
+      return err(c, 400, 'M_INVALID_PARAM', 'filter: timeline limit must be an integer greater than 0');
     const types = filter.room?.timeline?.types;
     const join: Record<string, unknown> = {};
     const invite: Record<string, unknown> = {};
@@ -87,7 +90,7 @@ export function syncRoutes(app: App, model: HomeserverModel) {
         .slice(room.purged)
         .filter((e) => e.stream > sinceStream && (!types || types.includes(e.type)));
       if (since !== undefined && fresh.length === 0) continue;
-      const shown = limit === 0 ? [] : fresh.slice(-limit);
+      const shown = fresh.slice(-limit);
       const firstShown = shown[0];
       const prevIndex = firstShown ? room.events.indexOf(firstShown) : room.events.length;
       join[room.id] = {
