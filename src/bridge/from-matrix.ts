@@ -121,6 +121,29 @@ export class MatrixHandler {
         return;
       }
       await c.intents.bot.join(ev.room_id);
+      // A management room is a DM: the inviter and the bot only (as mautrix bridges tell them apart). A room
+      // with our ghosts is a portal (or one a user is opening from Matrix); a room with other people is not
+      // for commands, since every message of the inviter there would get a reply.
+      if (c.store.portalByRoom(ev.room_id)) return;
+      const others = new Set<string>();
+      let ghosts = false;
+      for (const m of await c.intents.bot.members(ev.room_id)) {
+        if (m.membership !== 'join' && m.membership !== 'invite') continue;
+        if (c.isOurs(m.userId)) ghosts ||= m.userId !== c.botUserId;
+        else others.add(m.userId);
+      }
+      if (ghosts) return;
+      if (others.size !== 1 || !others.has(ev.sender)) {
+        c.log.info({ room_id: ev.room_id, inviter: ev.sender }, 'invited to a room that is not a DM; leaving');
+        await this.#sendNotice(
+          ev.room_id,
+          `I only take commands in a direct chat with me, so I am leaving this room. To use the bridge, start a direct chat with ${c.botUserId} (nobody else in it) and send "help".`,
+          `notdm:${ev.event_id}`,
+          false,
+        );
+        await c.intents.bot.leave(ev.room_id);
+        return;
+      }
       c.store.managementSet(ev.sender, ev.room_id, c.now());
       await this.#sendNotice(
         ev.room_id,

@@ -137,6 +137,25 @@ describe('bridge bot', () => {
     assert.equal(await command(alice, dm, 'logout'), 'You are not logged in.');
   });
 
+  it('takes a room with other people for no management room: it says where commands go and leaves', async () => {
+    // Issue §6 (management rooms are DMs, as mautrix bridges detect them: the inviter and the bot only). A
+    // group room must neither replace the user's DM as management room nor answer every message as a command.
+    const bob = new MatrixUser(hs, 'bob', 'Bob');
+    const group = (await alice.call<{ room_id: string }>('POST', '/createRoom', { invite: [bob.userId, BOT] })).room_id;
+    await settle();
+    assert.equal(b.bridge.store.managementRoom(alice.userId), dm, 'the DM stays the management room');
+    assert.equal(b.bridge.store.managementOwner(group), undefined);
+    const said = botSaid(group);
+    assert.equal(said.length, 1, JSON.stringify(said));
+    assert.match(said[0]!, /direct chat/);
+    assert.equal(hs.model.membership(hs.model.rooms.get(group)!, BOT), 'leave');
+    await alice.say(group, 'help');
+    await settle();
+    assert.equal(botSaid(group).length, 1, 'no command answered in the group room');
+    await b.bridge.notifyUser(alice.userId as never, 'to the DM');
+    assert.equal(botSaid(dm).at(-1), 'to the DM');
+  });
+
   it('says once that encrypted rooms are not supported', async () => {
     const before = botSaid(dm).length;
     await alice.call('PUT', `/rooms/${encodeURIComponent(dm)}/state/m.room.encryption/`, {
