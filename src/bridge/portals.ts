@@ -202,7 +202,7 @@ export class PortalManager {
     };
     const next: GhostRow = {
       ...row,
-      displayName: info.name ?? row.displayName,
+      displayName: info.name !== undefined ? fitDisplayName(info.name) : row.displayName,
       avatarMxc: info.avatarMxc ?? row.avatarMxc,
       email: info.email ?? row.email,
       phone: info.phone ?? row.phone,
@@ -278,4 +278,13 @@ export class PortalManager {
     }
     c.store.portalUpsert({ ...row, name: info.name ?? row.name, topic: info.topic ?? row.topic }, c.now());
   }
+}
+
+/** Synapse's MAX_DISPLAYNAME_LEN (code points): a longer name is refused with 400. */
+const MAX_DISPLAYNAME = 256;
+
+/** A remote name as a Matrix display name: shortened with an ellipsis past what Synapse accepts. */
+export function fitDisplayName(name: string): string {
+  const chars = [...name];
+  return chars.length <= MAX_DISPLAYNAME ? name : `${chars.slice(0, MAX_DISPLAYNAME - 1).join('')}…`;
 }

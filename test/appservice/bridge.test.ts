@@ -107,6 +107,25 @@ describe('bridge core against the fake homeserver', () => {
     assert.equal(hs.model.users.get('@tn_u1:localhost')?.profile.displayname, 'Ursula Renamed');
   });
 
+  it('shortens a remote name longer than Synapse accepts, so that the ghost still speaks', async () => {
+    // Synapse refuses a display name over 256 code points (400): the ghost set-up, hence every message of
+    // that remote user, failed permanently.
+    const long = `Ürsula ${'x'.repeat(300)}`;
+    await conn.host!.queueRemoteEvent({ kind: 'ghost-info', user: remoteUserId('u1'), info: { name: long } });
+    await conn.host!.queueRemoteEvent(remoteText('m-long', 'u1', 'still here'));
+    await settle();
+    const name = String(hs.model.users.get('@tn_u1:localhost')?.profile.displayname);
+    assert.equal([...name].length, 256);
+    assert.ok(name.startsWith('Ürsula xxx') && name.endsWith('…'));
+    assert.equal(texts(portalRoom().id).at(-1), 'still here');
+    const puts = hs.requestsTo(/\/profile\/.*tn_u1.*\/displayname$/, 'PUT').length;
+    await conn.host!.queueRemoteEvent({ kind: 'ghost-info', user: remoteUserId('u1'), info: { name: long } });
+    await settle();
+    assert.equal(hs.requestsTo(/\/profile\/.*tn_u1.*\/displayname$/, 'PUT').length, puts, 'unchanged: no write');
+    await conn.host!.queueRemoteEvent({ kind: 'ghost-info', user: remoteUserId('u1'), info: { name: 'Ursula One' } });
+    await settle();
+  });
+
   it('keeps messages while the homeserver fails and delivers them later, in order, none duplicated', async () => {
     hs.fail({ path: /\/send\/m\.room\.message\//, status: 502, times: 25 });
     hs.fail({

@@ -289,6 +289,11 @@ export function coreRoutes(
     const user = model.users.get(userId)!;
     const value = ctx.get('body')[keyName];
     if (value === undefined) return err(c, 400, 'M_MISSING_PARAM', `Missing key '${keyName}'`);
+    // Synapse (handlers/profile.py): MAX_DISPLAYNAME_LEN = 256 and MAX_AVATAR_URL_LEN = 1000, in code points.
+    if (keyName === 'displayname' && typeof value === 'string' && [...value].length > 256)
+      return err(c, 400, 'M_UNKNOWN', 'Displayname is too long (max 256)');
+    if (keyName === 'avatar_url' && typeof value === 'string' && [...value].length > 1000)
+      return err(c, 400, 'M_UNKNOWN', 'Avatar URL is too long (max 1000)');
     user.profile[keyName] = value;
     if (keyName === 'displayname' || keyName === 'avatar_url') {
       // Like Synapse: a global profile change writes a new member event in every joined room.
