@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { Bridge, type NetworkConnector } from '../bridge/index.ts';
 import { parseEncryptionKey } from '../db/index.ts';
-import { createAppserviceApp } from '../http/appservice.ts';
+import { APPSERVICE_BODY_LIMITS, createAppserviceApp } from '../http/appservice.ts';
 import { startWalCheckpointer, type WalCheckpointer } from '../db/index.ts';
 import { ConfigError } from '../errors.ts';
 import { registerSecret } from '../log.ts';
@@ -79,7 +79,7 @@ export function appserviceService(rt: Runtime, connector?: NetworkConnector): Se
   let checkpointer: WalCheckpointer | undefined;
   return {
     name: 'appservice',
-    mounts: [{ path: '/', app }],
+    mounts: [{ path: '/', app, bodyLimits: APPSERVICE_BODY_LIMITS }],
     async start(signal) {
       watcher = watchHomeserver({
         api,

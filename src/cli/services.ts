@@ -5,7 +5,7 @@
  */
 import type { Hono } from 'hono';
 import { SECTION_NAMES, type SectionName } from '../config/index.ts';
-import { createApp } from '../http/index.ts';
+import { createApp, type Mount } from '../http/index.ts';
 import type { NetworkConnector } from '../bridge/index.ts';
 import { appserviceService } from './appservice-service.ts';
 import { reportService } from './report-service.ts';
@@ -15,7 +15,7 @@ import { wazoPart } from './wazo-service.ts';
 export interface Service {
   readonly name: string;
   /** Sub-apps to mount on the HTTP server, with their path prefix. */
-  readonly mounts: { path: string; app: Hono }[];
+  readonly mounts: Mount[];
   /** Starts background work (connections, workers). Called after the HTTP server listens. Must not throw for an unreachable upstream. */
   start(signal: AbortSignal): Promise<void>;
   /** Drains in-flight work and releases connections. */

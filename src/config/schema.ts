@@ -84,7 +84,9 @@ export const httpSection = z
       .int()
       .min(1024)
       .default(8 * 1024 * 1024)
-      .describe('largest request body accepted (413 above)'),
+      .describe(
+        'largest request body accepted (413 above); appservice transactions: at least 16 MiB, the most a homeserver sends',
+      ),
     report_token: secret(),
   })
   .prefault({});

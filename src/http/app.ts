@@ -20,7 +20,23 @@ export interface AppDeps {
   /** Returns false when the database cannot answer a trivial query. */
   databaseOk: () => boolean;
   /** Sub-apps mounted at their path (`/_matrix/app/v1`, `/wazo`, ...). */
-  mounts?: { path: string; app: Hono }[];
+  mounts?: Mount[];
+}
+
+/**
+ * A route that must accept bodies up to `minBytes` whatever `maxBodyBytes` says: the peer sends them anyway and
+ * would only retry a 413 (the homeserver's appservice transactions).
+ */
+export interface BodyLimitFloor {
+  path: RegExp;
+  minBytes: number;
+}
+
+export interface Mount {
+  path: string;
+  app: Hono;
+  /** Paths (as requested, mount path included) whose body limit is at least `minBytes`. */
+  bodyLimits?: readonly BodyLimitFloor[];
 }
 
 /** Matrix-style error body. */
@@ -41,12 +57,18 @@ export function createApp(deps: AppDeps): Hono {
         registers: [deps.metrics],
       }),
   );
-  app.use(
-    '*',
+  const limit = (maxSize: number) =>
     bodyLimit({
-      maxSize: deps.maxBodyBytes,
-      onError: (c) => c.json(errorBody('M_TOO_LARGE', `request body larger than ${deps.maxBodyBytes} bytes`), 413),
-    }),
+      maxSize,
+      onError: (c) => c.json(errorBody('M_TOO_LARGE', `request body larger than ${maxSize} bytes`), 413),
+    });
+  const byDefault = limit(deps.maxBodyBytes);
+  const floors = (deps.mounts ?? [])
+    .flatMap((m) => m.bodyLimits ?? [])
+    .filter((f) => f.minBytes > deps.maxBodyBytes)
+    .map((f) => ({ path: f.path, check: limit(f.minBytes) }));
+  app.use('*', (c, next) =>
+    (floors.length > 0 ? (floors.find((f) => f.path.test(c.req.path))?.check ?? byDefault) : byDefault)(c, next),
   );
   app.use('*', async (c, next) => {
     await next();

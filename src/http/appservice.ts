@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import type { Logger } from '../log.ts';
-import { errorBody } from './app.ts';
+import { type BodyLimitFloor, errorBody } from './app.ts';
 
 /** What the appservice routes need from the bridge core. */
 export interface AppserviceHandler {
@@ -32,6 +32,20 @@ export interface AppserviceAppOptions {
 }
 
 const PREFIXES = ['/_matrix/app/v1', ''];
+
+/**
+ * The largest transaction a homeserver may push, accepted whatever `[http] max_body_bytes` says: a 413 is never
+ * final for the homeserver, which retries the same transaction forever and holds every later event behind it.
+ * Synapse sends at most 100 events (MAX_PERSISTENT_EVENTS_PER_TRANSACTION) of at most 64 KiB each (the PDU
+ * limit), plus `unsigned.prev_content` of up to 64 KiB for a state event, and at most 100 ephemeral events:
+ * about 13 MB at worst.
+ */
+export const MAX_TRANSACTION_BYTES = 16 * 1024 * 1024;
+
+/** Body limits of the appservice routes, for the app that mounts them (at `/`). */
+export const APPSERVICE_BODY_LIMITS: readonly BodyLimitFloor[] = [
+  { path: /^(\/_matrix\/app\/v1)?\/transactions\/[^/]+$/, minBytes: MAX_TRANSACTION_BYTES },
+];
 
 export function createAppserviceApp(opts: AppserviceAppOptions): Hono {
   const app = new Hono();

@@ -1,2 +1,2 @@
-export { type AppDeps, createApp, errorBody } from './app.ts';
+export { type AppDeps, type BodyLimitFloor, createApp, errorBody, type Mount } from './app.ts';
 export { type RunningServer, startServer } from './server.ts';

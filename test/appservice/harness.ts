@@ -13,7 +13,7 @@ import {
 } from '../../src/bridge/index.ts';
 import { type DatabaseHandle, type EncryptionKey, openDatabase } from '../../src/db/index.ts';
 import { createApp } from '../../src/http/app.ts';
-import { createAppserviceApp } from '../../src/http/appservice.ts';
+import { APPSERVICE_BODY_LIMITS, createAppserviceApp } from '../../src/http/appservice.ts';
 import { type RunningServer, startServer } from '../../src/http/server.ts';
 import { HealthRegistry } from '../../src/health.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -118,7 +118,13 @@ export async function startBridge(
     log,
     maxBodyBytes: 1 << 20,
     databaseOk: () => true,
-    mounts: [{ path: '/', app: createAppserviceApp({ hsToken: tokens.hs_token, handler: bridge, log }) }],
+    mounts: [
+      {
+        path: '/',
+        app: createAppserviceApp({ hsToken: tokens.hs_token, handler: bridge, log }),
+        bodyLimits: APPSERVICE_BODY_LIMITS,
+      },
+    ],
   });
   const server = await startServer(app, '127.0.0.1', 0);
   await bridge.start();
