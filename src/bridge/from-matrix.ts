@@ -96,6 +96,8 @@ export class MatrixHandler {
     if (owner && ev.type === 'm.room.message') {
       // No body: not a command (e.g. a message whose secret was emptied, replayed after a crash).
       if (owner !== ev.sender || typeof ev.content.body !== 'string') return;
+      // An edit ("* help") is no new command: answering it would give the original a second reply.
+      if ((ev.content['m.relates_to'] as { rel_type?: unknown } | undefined)?.rel_type === 'm.replace') return;
       const reply = await this.#bot.onMessage(
         ev.sender as MatrixUserId,
         ev.room_id as MatrixRoomId,

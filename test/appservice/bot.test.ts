@@ -91,6 +91,18 @@ describe('bridge bot', () => {
     assert.match(s, /last export: never/);
   });
 
+  it('does not take an edit of a command as a new command', async () => {
+    const id = await alice.say(dm, 'ping');
+    await settle();
+    const before = botSaid(dm).length;
+    await alice.say(dm, '* ping', {
+      'm.new_content': { msgtype: 'm.text', body: 'ping' },
+      'm.relates_to': { rel_type: 'm.replace', event_id: id },
+    });
+    await settle();
+    assert.deepEqual(botSaid(dm).slice(before), []);
+  });
+
   it('answers an unknown command helpfully', async () => {
     assert.match(await command(alice, dm, 'frobnicate'), /Unknown command "frobnicate".*help/);
   });
