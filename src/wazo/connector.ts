@@ -35,6 +35,7 @@ import { Inbound, type IngestResult, type IngestSource } from './inbound.ts';
 import { type LoginDeps, revokePuppet, WazoLogin } from './login.ts';
 import type { WazoPuppet } from './puppet.ts';
 import { PuppetPool } from './puppet-pool.ts';
+import { createdAtKey } from './reorder.ts';
 import { RoomDirectory } from './rooms.ts';
 import { CHAT_EVENTS, parseChatEvent, type WazoChatEvent } from './schemas.ts';
 import { type Clock, systemClock } from './timers.ts';
@@ -298,14 +299,60 @@ export class WazoConnector implements LoginConnector {
       });
   }
 
-  /** Reads each puppet's rooms from the cursor on (direction asc) and ingests what it finds. */
-  async backfill(): Promise<number> {
-    const cursor = this.#cursor.get();
-    if (!this.#host || !this.#inbound || cursor === undefined) return 0;
-    return this.#pool.backfill(this.#host, this.#rooms, this.#inbound, cursor);
+  /** Where an unfinished backfill (a puppet or room that could not be read) must start again. */
+  #backfillFrom: string | undefined;
+  #backfillTimer: unknown;
+  #backfillFailures = 0;
+  #backfillChain: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Reads each puppet's rooms from the cursor on (direction asc) and ingests what it finds. Runs one at a time.
+   * When a puppet or a room could not be read (Wazo down), it is tried again later (30 s, doubling up to 10 min)
+   * from the same point, although live messages move the cursor on in the meantime.
+   */
+  backfill(): Promise<number> {
+    const run = this.#backfillChain.then(() => this.#backfillOnce());
+    this.#backfillChain = run.catch(() => undefined);
+    return run;
   }
 
+  async #backfillOnce(): Promise<number> {
+    const cursor = this.#cursor.get();
+    const host = this.#host;
+    if (!host || !this.#inbound || cursor === undefined) return 0;
+    if (this.#backfillTimer !== undefined) this.#clock.clearTimeout(this.#backfillTimer);
+    this.#backfillTimer = undefined;
+    const pending = this.#backfillFrom;
+    const from = pending !== undefined && createdAtKey(pending) < createdAtKey(cursor) ? pending : cursor;
+    this.#backfillFrom = from;
+    let failed = 1;
+    try {
+      const r = await this.#pool.backfill(host, this.#rooms, this.#inbound, from);
+      failed = r.failed;
+      return r.queued;
+    } finally {
+      if (failed === 0) {
+        this.#backfillFrom = undefined;
+        this.#backfillFailures = 0;
+      } else if (!this.#stopped) {
+        const delay = Math.min(600_000, 30_000 * 2 ** Math.min(10, this.#backfillFailures++));
+        host.log.warn({ delay_ms: delay, from }, 'wazo backfill incomplete; trying again later');
+        this.#backfillTimer = this.#clock.setTimeout(() => {
+          this.#backfillTimer = undefined;
+          void this.backfill().catch((err: unknown) =>
+            host.log.warn({ err: describeError(err) }, 'wazo backfill failed'),
+          );
+        }, delay);
+      }
+    }
+  }
+
+  #stopped = false;
+
   async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#backfillTimer !== undefined) this.#clock.clearTimeout(this.#backfillTimer);
+    this.#backfillTimer = undefined;
     this.#stream?.stop();
     this.#inbound?.drain();
     this.#cursor.flush?.();
