@@ -45,6 +45,8 @@ export interface InboundOptions {
   onReceive?: (uuid: string) => void;
   /** Called once the core has queued the message (benchmark: the connector's share of the latency). */
   onQueued?: (uuid: string) => void;
+  /** Called with the sender of each message the core has queued (ghost profile checks). */
+  onSender?: (user: string) => void;
 }
 
 interface Pending {
@@ -269,6 +271,7 @@ export class Inbound {
       () => {
         this.#advanceCursor(m.created_at);
         this.#o.onQueued?.(m.uuid);
+        this.#o.onSender?.(m.user_uuid.toLowerCase());
         p.done.resolve();
       },
       (err: unknown) => {

@@ -121,3 +121,51 @@ describe('websocket backfill and its cursor', () => {
     assert.deepEqual(s.host.texts(), ['one', 'two (while down)', 'four (live)', 'three (while down)']);
   });
 });
+
+describe('ghost profiles through the pipeline', () => {
+  let s: Setup;
+  afterEach(() => s?.close());
+
+  it('a ghost made while confd was down gets its name once confd answers', async () => {
+    s = await setup({ connector: { pingIntervalMs: 3600_000 } });
+    const alice = s.wazo.addUser({ username: 'alice', password: 'pw-a' });
+    const bob = s.wazo.addUser({ username: 'bob', password: 'pw-b', firstname: 'Bob', lastname: 'Builder' });
+    await login(s, '@alice:hs', 'alice', 'pw-a');
+    await s.connector.start(s.host, s.controller.signal);
+    await until(() => s.connector.streaming, 'websocket');
+    const b = await wazoClient(s, 'bob', 'pw-b');
+    const room = await b.room([alice.uuid]);
+    s.wazo.down('confd');
+    await b.say(room.uuid, 'confd is down');
+    await b.say(room.uuid, 'still down');
+    await until(() => s.host.texts().length === 2, 'messages not held back by confd');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(s.host.ghosts.get(bob.uuid)?.name, undefined, 'the ghost has no name yet');
+    const confdCalls = () => s.wazo.requests.filter((r) => r.daemon === 'confd').length;
+    const calls = confdCalls();
+    await b.say(room.uuid, 'a third one while down');
+    await until(() => s.host.texts().length === 3, 'third');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(confdCalls(), calls, 'a failed lookup is not repeated for every message');
+    s.wazo.recover('confd');
+    s.clock.advance(61_000);
+    await b.say(room.uuid, 'confd is back');
+    await until(() => s.host.ghosts.get(bob.uuid)?.name === 'Bob Builder', 'ghost named after confd came back');
+  });
+
+  it('after a restart (ghost stored by the core), a confd change still reaches the ghost', async () => {
+    s = await setup({ connector: { pingIntervalMs: 3600_000 } });
+    const alice = s.wazo.addUser({ username: 'alice', password: 'pw-a' });
+    const bob = s.wazo.addUser({ username: 'bob', password: 'pw-b', firstname: 'Bob', lastname: 'Renamed' });
+    // Stored before the restart, under the name Bob had then: the core will not ask for it again.
+    s.host.ghosts.set(bob.uuid, { name: 'Bob Old' });
+    await login(s, '@alice:hs', 'alice', 'pw-a');
+    await s.connector.start(s.host, s.controller.signal);
+    await until(() => s.connector.streaming, 'websocket');
+    const b = await wazoClient(s, 'bob', 'pw-b');
+    const room = await b.room([alice.uuid]);
+    await b.say(room.uuid, 'hello after the restart');
+    await b.say(room.uuid, 'and again');
+    await until(() => s.host.ghosts.get(bob.uuid)?.name === 'Bob Renamed', 'ghost-info queued');
+  });
+});
