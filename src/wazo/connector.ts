@@ -35,11 +35,17 @@ import { Inbound, type IngestResult, type IngestSource } from './inbound.ts';
 import { type LoginDeps, revokePuppet, WazoLogin } from './login.ts';
 import type { WazoPuppet } from './puppet.ts';
 import { PuppetPool } from './puppet-pool.ts';
+import { createdAtKey } from './reorder.ts';
 import { RoomDirectory } from './rooms.ts';
 import { CHAT_EVENTS, parseChatEvent, type WazoChatEvent } from './schemas.ts';
 import { type Clock, systemClock } from './timers.ts';
 import { WazoEventStream } from './websocket.ts';
 import { keepSubscription, WebhookdClient } from './webhookd.ts';
+
+/** After a failed confd lookup for a sender, their next messages do not ask again before this delay. */
+const GHOST_RETRY_MS = 60_000;
+/** What the core holds for a sender whose ghost it made before this process started: unknown. */
+const UNKNOWN_PROFILE = '?';
 
 export interface WazoConnectorOptions {
   wazo: Config['wazo'];
@@ -152,6 +158,7 @@ export class WazoConnector implements LoginConnector {
       onEmit: this.#o.onEmit,
       onQueued: this.#o.onQueued,
       onReceive: this.#o.onReceive,
+      onSender: (user) => this.#checkGhost(user),
       media: this.#o.bridge.media ? (content) => this.#fetchMedia(content) : undefined,
     });
     if (this.#cursor.get() === undefined) this.#cursor.advance(new Date(this.#clock.now()).toISOString());
@@ -274,38 +281,96 @@ export class WazoConnector implements LoginConnector {
       this.#rooms.addRoom(ev.data);
       return 'room';
     }
-    const result = await inbound.ingest(ev.data, source, ev.recipient);
-    if (result === 'queued') this.#checkGhost(ev.data.user_uuid.toLowerCase());
-    return result;
+    return inbound.ingest(ev.data, source, ev.recipient);
   }
 
   /** Profiles last given to the core, to notice confd changes (name, email, phone) on later messages. */
   readonly #ghostProfiles = new Map<string, string>();
+  /** Senders whose confd lookup failed → when to try again (not on every message while confd is down). */
+  readonly #ghostRetryAt = new Map<string, number>();
 
-  /** Queues a `ghost-info` update when the sender's confd profile changed (the directory cache bounds the cost). */
+  /**
+   * Queues a `ghost-info` update when the sender's confd profile differs from the one last given to the core
+   * (the directory cache bounds the cost). The core asks `getGhostInfo` when it makes a ghost; a sender it did
+   * not ask about (a ghost stored before a restart) is compared from their second message on, against nothing:
+   * the core then gets the profile once, and applies only what changed.
+   */
   #checkGhost(user: string): void {
-    if (!this.#ghostProfiles.has(user)) return;
-    this.getGhostInfo(remoteUserId(user))
+    if (!this.#ghostProfiles.has(user)) {
+      this.#ghostProfiles.set(user, UNKNOWN_PROFILE);
+      return;
+    }
+    const retryAt = this.#ghostRetryAt.get(user);
+    if (retryAt !== undefined && this.#clock.now() < retryAt) return;
+    this.#profile(user)
       .then(async (info) => {
+        this.#ghostRetryAt.delete(user);
         const key = JSON.stringify(info);
         if (info.name === undefined || this.#ghostProfiles.get(user) === key) return;
         this.#ghostProfiles.set(user, key);
         await this.#host?.queueRemoteEvent({ kind: 'ghost-info', user: remoteUserId(user), info });
       })
       .catch((err: unknown) => {
-        // The ghost keeps its previous profile; the next message tries again.
+        // The ghost keeps its previous profile; a later message tries again.
+        this.#ghostRetryAt.set(user, this.#clock.now() + GHOST_RETRY_MS);
         this.#o.log.warn({ err: describeError(err), wazo_user: user }, 'wazo: ghost profile update not queued');
       });
   }
 
-  /** Reads each puppet's rooms from the cursor on (direction asc) and ingests what it finds. */
-  async backfill(): Promise<number> {
-    const cursor = this.#cursor.get();
-    if (!this.#host || !this.#inbound || cursor === undefined) return 0;
-    return this.#pool.backfill(this.#host, this.#rooms, this.#inbound, cursor);
+  /** Where an unfinished backfill (a puppet or room that could not be read) must start again. */
+  #backfillFrom: string | undefined;
+  #backfillTimer: unknown;
+  #backfillFailures = 0;
+  #backfillChain: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Reads each puppet's rooms from the cursor on (direction asc) and ingests what it finds. Runs one at a time.
+   * When a puppet or a room could not be read (Wazo down), it is tried again later (30 s, doubling up to 10 min)
+   * from the same point, although live messages move the cursor on in the meantime.
+   */
+  backfill(): Promise<number> {
+    const run = this.#backfillChain.then(() => this.#backfillOnce());
+    this.#backfillChain = run.catch(() => undefined);
+    return run;
   }
 
+  async #backfillOnce(): Promise<number> {
+    const cursor = this.#cursor.get();
+    const host = this.#host;
+    if (!host || !this.#inbound || cursor === undefined) return 0;
+    if (this.#backfillTimer !== undefined) this.#clock.clearTimeout(this.#backfillTimer);
+    this.#backfillTimer = undefined;
+    const pending = this.#backfillFrom;
+    const from = pending !== undefined && createdAtKey(pending) < createdAtKey(cursor) ? pending : cursor;
+    this.#backfillFrom = from;
+    let failed = 1;
+    try {
+      const r = await this.#pool.backfill(host, this.#rooms, this.#inbound, from);
+      failed = r.failed;
+      return r.queued;
+    } finally {
+      if (failed === 0) {
+        this.#backfillFrom = undefined;
+        this.#backfillFailures = 0;
+      } else if (!this.#stopped) {
+        const delay = Math.min(600_000, 30_000 * 2 ** Math.min(10, this.#backfillFailures++));
+        host.log.warn({ delay_ms: delay, from }, 'wazo backfill incomplete; trying again later');
+        this.#backfillTimer = this.#clock.setTimeout(() => {
+          this.#backfillTimer = undefined;
+          void this.backfill().catch((err: unknown) =>
+            host.log.warn({ err: describeError(err) }, 'wazo backfill failed'),
+          );
+        }, delay);
+      }
+    }
+  }
+
+  #stopped = false;
+
   async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#backfillTimer !== undefined) this.#clock.clearTimeout(this.#backfillTimer);
+    this.#backfillTimer = undefined;
     this.#stream?.stop();
     this.#inbound?.drain();
     this.#cursor.flush?.();
@@ -339,18 +404,25 @@ export class WazoConnector implements LoginConnector {
 
   async getGhostInfo(user: RemoteUserId): Promise<GhostInfo> {
     try {
-      const p = await this.#directory.get(user);
-      if (!p) return {};
-      const info: GhostInfo = { name: p.displayName };
-      if (p.email) info.email = p.email;
-      if (p.phone) info.phone = p.phone;
-      if (!this.#ghostProfiles.has(user)) this.#ghostProfiles.set(user, JSON.stringify(info));
+      const info = await this.#profile(user);
+      this.#ghostProfiles.set(user, JSON.stringify(info));
       return info;
     } catch (err) {
-      // confd down: the ghost gets its profile at the next lookup; the message itself is not held back.
+      this.#ghostProfiles.set(user, JSON.stringify({}));
+      // confd down: the ghost gets its profile at a later message (#checkGhost); the message is not held back.
       this.#o.log.warn({ err: describeError(err), wazo_user: user }, 'wazo: confd lookup failed');
       return {};
     }
+  }
+
+  /** The confd profile as the core wants it (throws when confd cannot be asked). */
+  async #profile(user: string): Promise<GhostInfo> {
+    const p = await this.#directory.get(user);
+    if (!p) return {};
+    const info: GhostInfo = { name: p.displayName };
+    if (p.email) info.email = p.email;
+    if (p.phone) info.phone = p.phone;
+    return info;
   }
 
   async connectPuppet(puppet: PuppetRecord): Promise<PuppetClient> {

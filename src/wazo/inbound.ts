@@ -45,6 +45,8 @@ export interface InboundOptions {
   onReceive?: (uuid: string) => void;
   /** Called once the core has queued the message (benchmark: the connector's share of the latency). */
   onQueued?: (uuid: string) => void;
+  /** Called with the sender of each message the core has queued (ghost profile checks). */
+  onSender?: (user: string) => void;
 }
 
 interface Pending {
@@ -61,6 +63,14 @@ export class Inbound {
   readonly #inflight = new Map<string, Promise<IngestResult>>();
   readonly #chains = new Map<string, Promise<void>>();
   readonly #reorder: ReorderBuffer<Pending>;
+  /**
+   * Messages from a feed without acknowledgement (websocket, backfill) taken in but not queued on the core yet:
+   * uuid → `created_at` (and its key). The cursor never moves past the oldest of them, so that the backfill after
+   * a drop or a crash re-reads them. A failed one stays (`failed` = the backfill generation it waits for) until a
+   * later backfill has had its chance to read it again.
+   */
+  readonly #unqueued = new Map<string, { key: number; at: string; failed?: number }>();
+  #backfills = 0;
 
   constructor(opts: InboundOptions) {
     this.#o = opts;
@@ -91,9 +101,53 @@ export class Inbound {
       this.#seen.add(uuid);
       return Promise.resolve('duplicate');
     }
-    const p = this.#decide(uuid, room, msg, source).finally(() => this.#inflight.delete(uuid));
+    const track = source === 'websocket' || source === 'backfill';
+    if (track) this.#unqueued.set(uuid, { key: createdAtKey(msg.created_at), at: msg.created_at });
+    const p = this.#decide(uuid, room, msg, source).then(
+      (r) => {
+        this.#inflight.delete(uuid);
+        if (track) this.#unqueued.delete(uuid);
+        return r;
+      },
+      (err: unknown) => {
+        this.#inflight.delete(uuid);
+        // Not queued: keep the cursor before it until the next backfill has tried to read it again.
+        const entry = this.#unqueued.get(uuid);
+        if (entry) entry.failed = this.#backfills + 1;
+        throw err;
+      },
+    );
     this.#inflight.set(uuid, p);
     return p;
+  }
+
+  /** A backfill starts; returns its generation, for `backfillDone`. */
+  backfillStarted(): number {
+    return ++this.#backfills;
+  }
+
+  /**
+   * The backfill of `generation` read every room it could: messages that failed before it started and that it
+   * did not queue again are given up on, so that one message that can never be read again does not hold the
+   * cursor back for ever.
+   */
+  backfillDone(generation: number): void {
+    for (const [uuid, e] of this.#unqueued)
+      if (e.failed !== undefined && e.failed <= generation) this.#unqueued.delete(uuid);
+  }
+
+  /** Moves the cursor to `createdAt`, or to the oldest message not queued yet when that is older. */
+  #advanceCursor(createdAt: string): void {
+    let at = createdAt;
+    if (this.#unqueued.size > 0) {
+      let key = createdAtKey(createdAt);
+      for (const e of this.#unqueued.values())
+        if (e.key < key) {
+          key = e.key;
+          at = e.at;
+        }
+    }
+    this.#o.cursor.advance(at);
   }
 
   async #decide(uuid: string, room: string, msg: WazoMessage, source: IngestSource): Promise<IngestResult> {
@@ -215,8 +269,9 @@ export class Inbound {
       .then(() => this.#o.host.queueRemoteEvent(ev));
     const tail = next.then(
       () => {
-        this.#o.cursor.advance(m.created_at);
+        this.#advanceCursor(m.created_at);
         this.#o.onQueued?.(m.uuid);
+        this.#o.onSender?.(m.user_uuid.toLowerCase());
         p.done.resolve();
       },
       (err: unknown) => {

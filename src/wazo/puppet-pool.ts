@@ -4,7 +4,7 @@
  * (backfill after a reconnect), since a service token cannot read chatd rooms.
  */
 import { type BridgeHost, type PuppetRecord, PuppetLoggedOutError } from '../bridge/index.ts';
-import { describeError } from '../errors.ts';
+import { describeError, RemoteApiError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { type AuthClient, RenewingToken } from './auth.ts';
 import { ChatdClient } from './chatd.ts';
@@ -107,26 +107,66 @@ export class PuppetPool {
     return run;
   }
 
-  /** Reads every puppet's rooms from `cursor` (minus an overlap) on, oldest first, into `inbound`. */
-  async backfill(host: BridgeHost, rooms: RoomDirectory, inbound: Inbound, cursor: string): Promise<number> {
+  /**
+   * Reads every puppet's rooms from `cursor` (minus an overlap) on, oldest first, into `inbound`. A puppet or a
+   * room that cannot be read is skipped (logged) so that the others are still read; `failed` counts them, and
+   * the caller tries again later from the same `cursor`. A room shared by several puppets is read once.
+   */
+  async backfill(
+    host: BridgeHost,
+    rooms: RoomDirectory,
+    inbound: Inbound,
+    cursor: string,
+  ): Promise<{ queued: number; failed: number }> {
     const from = new Date(Date.parse(cursor) - BACKFILL_OVERLAP_MS).toISOString();
+    const generation = inbound.backfillStarted();
+    const done = new Set<string>();
     let queued = 0;
+    let failed = 0;
     for (const record of host.puppets()) {
       let chatd: ChatdClient;
       try {
         chatd = this.#chatd.get(this.connect(record))!;
       } catch (err) {
+        // Unreadable credentials: the puppet is logged out and can never read; nothing to retry.
         host.log.warn({ err: describeError(err), user: record.matrixUser }, 'wazo backfill: puppet unusable');
         continue;
       }
-      const list = await chatd.listRooms();
+      let list;
+      try {
+        list = await chatd.listRooms();
+      } catch (err) {
+        if (retryable(err)) failed++;
+        host.log.warn(
+          { err: describeError(err), user: record.matrixUser },
+          'wazo backfill: cannot list a puppet’s rooms',
+        );
+        continue;
+      }
       for (const r of list) rooms.addRoom(r);
       for (const r of list) {
-        const msgs = await chatd.listMessages(r.uuid, { fromDate: from, direction: 'asc' });
-        for (const m of msgs) if ((await inbound.ingest(m, 'backfill')) === 'queued') queued++;
+        const id = r.uuid.toLowerCase();
+        if (done.has(id)) continue;
+        try {
+          const msgs = await chatd.listMessages(r.uuid, { fromDate: from, direction: 'asc' });
+          for (const m of msgs) if ((await inbound.ingest(m, 'backfill')) === 'queued') queued++;
+          done.add(id);
+        } catch (err) {
+          if (retryable(err)) failed++;
+          host.log.warn(
+            { err: describeError(err), user: record.matrixUser, wazo_room: id },
+            'wazo backfill: cannot read a room’s history',
+          );
+        }
       }
     }
-    if (queued > 0) host.log.info({ queued, from }, 'wazo backfill done');
-    return queued;
+    if (failed === 0) inbound.backfillDone(generation);
+    if (queued > 0 || failed > 0) host.log.info({ queued, failed, from }, 'wazo backfill done');
+    return { queued, failed };
   }
+}
+
+/** A failure that may pass (Wazo down, 5xx, timeout), unlike a refused login (401/403) or a room gone (404). */
+function retryable(err: unknown): boolean {
+  return !(err instanceof RemoteApiError && [401, 403, 404].includes(err.remoteStatus));
 }

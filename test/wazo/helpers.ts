@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type {
   BridgeHost,
+  GhostInfo,
   MatrixUserId,
   PuppetRecord,
   RemoteEvent,
@@ -27,9 +28,20 @@ export class FakeHost implements BridgeHost {
   readonly portalNotices: [string, string][] = [];
   /** When set, queueRemoteEvent rejects (durable write failed). */
   failQueue = false;
+  /** Ghost profiles as the core stores them: the core asks the connector once, when it makes the ghost. */
+  readonly ghosts = new Map<string, GhostInfo>();
+  /** The connector's getGhostInfo (set by `setup`), called for a sender without a ghost, as the core does. */
+  ghostInfo: ((user: RemoteUserId) => Promise<GhostInfo>) | undefined;
 
   async queueRemoteEvent(ev: RemoteEvent): Promise<void> {
     if (this.failQueue) throw new Error('outbox unavailable');
+    if (ev.kind === 'message' && this.ghostInfo && !this.ghosts.has(ev.sender.id)) {
+      // The core makes the ghost when it handles the row, after this call returns.
+      this.ghosts.set(ev.sender.id, {});
+      const sender = ev.sender.id;
+      void this.ghostInfo(sender).then((info) => this.ghosts.set(sender, info));
+    }
+    if (ev.kind === 'ghost-info') this.ghosts.set(ev.user, { ...this.ghosts.get(ev.user), ...ev.info });
     if (ev.kind === 'message') {
       if (this.known.has(ev.remoteId)) return;
       this.known.add(ev.remoteId);
@@ -127,6 +139,7 @@ export async function setup(
     backoff: { initialMs: 1000, maxMs: 8000 },
     ...over.connector,
   });
+  host.ghostInfo = (user) => connector.getGhostInfo(user);
   const controller = new AbortController();
   return {
     wazo,

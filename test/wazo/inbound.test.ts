@@ -308,6 +308,8 @@ describe('Wazo → Matrix over webhooks', () => {
       recipient: undefined,
       data: { ...late, uuid: '11111111-1111-4111-8111-111111111111', content: 'late' },
     });
+    // A webhook event is answered once durable in the inbox; the hand-over to the core follows.
+    await until(() => s.host.texts().at(-1) === 'late', 'straggler queued');
     const last = s.host.events.at(-1);
     assert.ok(last?.kind === 'message' && last.keepTimestamp === true && last.body.text === 'late');
     server.close();
