@@ -28,7 +28,12 @@ An existing file keeps its tokens (other fields are refreshed) unless --force is
   },
   sections: ['homeserver', 'appservice', 'bridge'],
   async run({ values, configPath, io }) {
-    const config = loadConfig({ path: configPath, env: io.env, sections: this.sections });
+    const config = loadConfig({
+      path: configPath,
+      env: io.env,
+      sections: this.sections,
+      onWarning: (m) => io.err(`warning: ${m}\n`),
+    });
     if (values['double-puppet'] === true) {
       const target = typeof values.output === 'string' ? values.output : config.bridge.double_puppet.registration;
       if (!target) {
