@@ -12,7 +12,7 @@ import { type Command, EXIT } from '../command.ts';
 export const generateRegistrationCommand: Command = {
   name: 'generate-registration',
   summary: 'write the appservice registration file the homeserver needs (fresh tokens)',
-  usage: 'generate-registration [-o FILE] [--force]',
+  usage: 'generate-registration [-o FILE] [--force] [--double-puppet]',
   description: `
 Writes a block-YAML appservice registration from [appservice] and [homeserver]: id, url, fresh random
 as_token/hs_token (64 hex chars), the bot's sender_localpart, exclusive anchored user namespaces for the bot
