@@ -37,7 +37,9 @@ in-flight work, closes the database and exits 0.`,
       const services = await composeServices(rt);
       const app = serviceApp(rt, services);
       server = await startServer(app, rt.config.http.host, rt.config.http.port);
-      log.info({ url: server.url, version: VERSION }, 'http server listening');
+      // Which file was read: without --config or MCB_CONFIG a missing ./config.toml silently means the defaults.
+      const config = rt.config.source.file ?? 'none: built-in defaults (no ./config.toml)';
+      log.info({ url: server.url, version: VERSION, config }, 'http server listening');
       for (const s of services) {
         started.push(s);
         await s.start(controller.signal);
