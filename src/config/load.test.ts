@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -32,6 +32,18 @@ describe('loadConfig', () => {
     assert.equal(c.twenty.url, '');
     assert.deepEqual([...c.nlp.languages], ['en', 'fr']);
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.http) && Object.isFrozen(c.nlp.languages));
+  });
+
+  it('loads the shipped config.toml with its [[sync.accounts]] example uncommented', () => {
+    const text = readFileSync('config.toml', 'utf8').replace(
+      /^# (\[\[sync\.accounts\]\]|user_id = |access_token_env = |appservice = )/gm,
+      '$1',
+    );
+    const c = loadConfig({ path: writeConfig(text), env: {} });
+    assert.equal(c.sync.accounts.length, 2);
+    assert.equal(c.sync.accounts[0].access_token_env, 'MCB_SYNC_SUPPORT_TOKEN');
+    assert.equal(c.sync.accounts[1].appservice, true);
+    assert.equal(c.sync.backfill_days, 90);
   });
 
   it('accepts a minimal file with only the sections sync/classify/export need', () => {
