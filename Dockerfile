@@ -9,12 +9,11 @@ RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
  && npm cache clean --force
 
 FROM node:24-bookworm-slim AS runtime
+# Only what no config file can say. Paths and the bind address come from the config file: an MCB_* variable
+# set here would silently win over the operator's config.toml (deploy/config.toml sets its own registration
+# path, for one). The shipped defaults point into ./data, which is /data here (see the link below).
 ENV NODE_ENV=production \
-    MCB_CONFIG=/etc/matrix-crm-bridge/config.toml \
-    MCB_DATABASE_URL=sqlite:/data/bridge.db \
-    MCB_APPSERVICE_REGISTRATION=/data/registration.yaml \
-    MCB_HTTP_HOST=0.0.0.0 \
-    MCB_LOGGING_FORMAT=json
+    MCB_CONFIG=/etc/matrix-crm-bridge/config.toml
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json config.toml ./
@@ -25,15 +24,20 @@ COPY jobs ./jobs
 COPY schemas ./schemas
 COPY models ./models
 COPY test/specs ./test/specs
-COPY config.toml /etc/matrix-crm-bridge/config.toml
+# The default config: the shipped one, listening on every interface of the container instead of loopback.
+RUN mkdir -p /etc/matrix-crm-bridge \
+ && sed 's/^host = "127.0.0.1"$/host = "0.0.0.0"/' config.toml > /etc/matrix-crm-bridge/config.toml \
+ && grep -q '^host = "0.0.0.0"$' /etc/matrix-crm-bridge/config.toml
+# ./data (the database, the registration, the demo's output under the shipped defaults) is the /data volume.
 RUN groupadd --system --gid 10001 bridge \
  && useradd --system --uid 10001 --gid bridge --home-dir /data --shell /usr/sbin/nologin bridge \
- && mkdir -p /data && chown bridge:bridge /data
+ && mkdir -p /data && chown bridge:bridge /data && ln -s /data /app/data
 USER bridge
 VOLUME ["/data"]
 EXPOSE 29330
+# Asks /health on the [http] host/port of the same config and environment as `start`.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.MCB_HTTP_PORT||29330)+'/health').then(r=>process.exit(r.status<500?0:1),()=>process.exit(1))"]
+  CMD ["node", "scripts/healthcheck.mjs"]
 # V8 young generation as the launcher sizes it for `start` (bin/matrix-crm-bridge.mjs); other commands run with
 # `docker exec <container> node bin/matrix-crm-bridge.mjs <command>` get theirs from the launcher.
 ENTRYPOINT ["node", "--max-semi-space-size=32", "bin/matrix-crm-bridge.mjs"]

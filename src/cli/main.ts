@@ -43,8 +43,13 @@ async function dispatch(argv: string[], io: CommandIo): Promise<number> {
   if (!command) {
     const group = COMMANDS.filter((c) => c.name.startsWith(`${rest[0]} `));
     if (group.length > 0 && (rest.length === 1 || rest[1] === '--help' || rest[1] === '-h')) {
+      // `nlp` alone is a usage error: its help goes to stderr, like every other usage message.
+      if (rest.length === 1) {
+        io.err(groupHelp(rest[0], group));
+        return EXIT.usage;
+      }
       io.out(groupHelp(rest[0], group));
-      return rest.length === 1 ? EXIT.usage : EXIT.ok;
+      return EXIT.ok;
     }
     io.err(
       `${PROGRAM}: unknown command "${rest.slice(0, group.length > 0 ? 2 : 1).join(' ')}". Run "${PROGRAM} --help" for the list.\n`,

@@ -28,10 +28,18 @@ export function createRuntime(
   io: CommandIo,
 ): Runtime {
   const warnings: string[] = [];
-  const config = loadConfig({ path: configPath, env: io.env, sections, onIgnoredProblem: (m) => warnings.push(m) });
+  const notices: string[] = [];
+  const config = loadConfig({
+    path: configPath,
+    env: io.env,
+    sections,
+    onIgnoredProblem: (m) => warnings.push(m),
+    onWarning: (m) => notices.push(m),
+  });
   const log = createLogger({ level: config.logging.level, format: config.logging.format });
   for (const w of warnings)
     log.warn({ problem: w }, 'config problem in a section this command does not use; using defaults there');
+  for (const n of notices) log.warn({ problem: n }, 'config warning');
   const metrics = createMetricsRegistry();
   const health = new HealthRegistry();
   let db: DatabaseHandle | undefined;

@@ -1,5 +1,5 @@
 export { parseDuration } from './duration.ts';
-export { envName, type LoadOptions, loadConfig } from './load.ts';
+export { envName, knownEnvNames, type LoadOptions, loadConfig } from './load.ts';
 export {
   type Config,
   configSchema,

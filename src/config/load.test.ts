@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -32,6 +32,18 @@ describe('loadConfig', () => {
     assert.equal(c.twenty.url, '');
     assert.deepEqual([...c.nlp.languages], ['en', 'fr']);
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.http) && Object.isFrozen(c.nlp.languages));
+  });
+
+  it('loads the shipped config.toml with its [[sync.accounts]] example uncommented', () => {
+    const text = readFileSync('config.toml', 'utf8').replace(
+      /^# (\[\[sync\.accounts\]\]|user_id = |access_token_env = |appservice = )/gm,
+      '$1',
+    );
+    const c = loadConfig({ path: writeConfig(text), env: {} });
+    assert.equal(c.sync.accounts.length, 2);
+    assert.equal(c.sync.accounts[0].access_token_env, 'MCB_SYNC_SUPPORT_TOKEN');
+    assert.equal(c.sync.accounts[1].appservice, true);
+    assert.equal(c.sync.backfill_days, 90);
   });
 
   it('accepts a minimal file with only the sections sync/classify/export need', () => {
@@ -134,6 +146,82 @@ url = "http://localhost:3000"
   it('fails when --config names a missing file', () => {
     const msg = problemsOf(() => loadConfig({ path: '/nonexistent/config.toml', env: {} }));
     assert.match(msg, /config file \/nonexistent\/config\.toml does not exist/);
+  });
+
+  it('names the environment variable, not the file, when an overriding value is invalid', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ MCB_HTTP_PORT: '70000' }, /^MCB_HTTP_PORT: http\.port: Too big/m],
+      [{ MCB_HOMESERVER_URL: 'matrix.example.org' }, /^MCB_HOMESERVER_URL: homeserver\.url: Invalid URL/m],
+      [{ MCB_LOGGING_LEVEL: 'verbose' }, /^MCB_LOGGING_LEVEL: logging\.level: .*"info"/m],
+      [{ MCB_DATABASE_URL: 'postgres://db/x' }, /^MCB_DATABASE_URL: database\.url: expected "sqlite:<path>"/m],
+    ];
+    for (const [env, re] of cases)
+      assert.match(
+        problemsOf(() => loadConfig({ path: 'config.toml', env })),
+        re,
+      );
+  });
+
+  it('rejects a bad cron expression or time zone in [jobs] at load time, naming the key', () => {
+    const path = writeConfig('[jobs]\nsync = "every minute"\ntimezone = "Mars/Base"\n');
+    const msg = problemsOf(() => loadConfig({ path, env: {} }));
+    assert.match(msg, /config\.toml: jobs\.sync: expected a cron expression such as "\*\/5 \* \* \* \*"/);
+    assert.match(msg, /config\.toml: jobs\.timezone: expected an IANA time zone/);
+    const env = problemsOf(() => loadConfig({ path: 'config.toml', env: { MCB_JOBS_EXPORT: '61 * * * *' } }));
+    assert.match(env, /^MCB_JOBS_EXPORT: jobs\.export: expected a cron expression/m);
+    const ok = loadConfig({
+      path: 'config.toml',
+      env: { MCB_JOBS_SYNC: '0 */2 * * * *', MCB_JOBS_TIMEZONE: 'Europe/Paris' },
+    });
+    assert.equal(ok.jobs.sync, '0 */2 * * * *');
+  });
+
+  it('treats an empty secret variable as unset (compose passes ${VAR:-}) and names an empty *_FILE', () => {
+    const c = loadConfig({
+      path: 'config.toml',
+      env: { MCB_TWENTY_API_KEY: '', MCB_BRIDGE_ENCRYPTION_KEY: '', MCB_HTTP_REPORT_TOKEN_FILE: '' },
+    });
+    assert.equal(c.twenty.api_key, undefined);
+    assert.equal(c.bridge.encryption_key, undefined);
+    assert.equal(c.http.report_token, undefined);
+    const dir = mkdtempSync(join(tmpdir(), 'mcb-secret-'));
+    writeFileSync(join(dir, 'empty'), '\n');
+    const msg = problemsOf(() =>
+      loadConfig({ path: 'config.toml', env: { MCB_TWENTY_API_KEY_FILE: join(dir, 'empty') } }),
+    );
+    assert.match(msg, /MCB_TWENTY_API_KEY_FILE: .*empty is empty \(it should hold twenty\.api_key\)/);
+  });
+
+  it('overrides the keys of nested tables with MCB_<SECTION>_<TABLE>_<KEY>', () => {
+    const c = loadConfig({
+      path: 'config.toml',
+      env: {
+        MCB_BRIDGE_DOUBLE_PUPPET_ENABLED: 'true',
+        MCB_BRIDGE_DOUBLE_PUPPET_REGISTRATION: '/data/dp.yaml',
+        MCB_SYNC_ROOMS_CHANNELS: 'whatsapp',
+        MCB_SYNC_ROOMS_EXCLUDE: '["!a:example.org"]',
+      },
+    });
+    assert.equal(c.bridge.double_puppet.enabled, true);
+    assert.equal(c.bridge.double_puppet.registration, '/data/dp.yaml');
+    assert.deepEqual([...c.sync.rooms.channels], ['whatsapp']);
+    assert.deepEqual([...c.sync.rooms.exclude], ['!a:example.org']);
+    const msg = problemsOf(() => loadConfig({ path: 'config.toml', env: { MCB_SYNC_ROOMS_CHANNELS: 'sms' } }));
+    assert.match(msg, /^MCB_SYNC_ROOMS_CHANNELS: sync\.rooms\.channels\.0: /m);
+  });
+
+  it('warns about MCB_* variables that match no key, except the sync accounts’ token variables', () => {
+    const path = writeConfig(
+      '[[sync.accounts]]\nuser_id = "@s:example.org"\naccess_token_env = "MCB_SYNC_SUPPORT_TOKEN"\n',
+    );
+    const warnings: string[] = [];
+    loadConfig({
+      path,
+      env: { MCB_HTTP_PORTT: '1', MCB_SYNC_SUPPORT_TOKEN: 'tok', MCB_CONFIG: path, MCB_TWENTY_API_KEY_FILE: '' },
+      onWarning: (m) => warnings.push(m),
+    });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /environment variable MCB_HTTP_PORTT matches no config key/);
   });
 
   it('uses MCB_CONFIG when no path is given', () => {

@@ -19,6 +19,8 @@ export interface LoadOptions {
   sections?: readonly SectionName[];
   /** Called with problems found in sections the command does not use. */
   onIgnoredProblem?: (message: string) => void;
+  /** Called with things that do not stop the command but are probably mistakes (an unknown `MCB_*` variable). */
+  onWarning?: (message: string) => void;
 }
 
 type Raw = Record<string, unknown>;
@@ -58,7 +60,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       delete (sec as Raw)[key];
     }
   }
-  applyEnv(raw, env, problems);
+  const origins = applyEnv(raw, env, problems);
 
   const out: Raw = {};
   for (const section of SECTION_NAMES) {
@@ -70,9 +72,14 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     }
     for (const issue of result.error.issues) {
       const keyPath = [section, ...issue.path.map(String)].join('.');
+      // A value set by an environment variable is reported under that variable's name, not the file's.
+      const from =
+        origins.get([section, ...issue.path.slice(0, 2).map(String)].join('.')) ??
+        origins.get([section, ...issue.path.slice(0, 1).map(String)].join('.')) ??
+        fileLabel;
       problems.push({
         section,
-        message: `${fileLabel}: ${keyPath}: ${describeIssue(issue, schemaHint(section, issue.path))}`,
+        message: `${from}: ${keyPath}: ${describeIssue(issue, schemaHint(section, issue.path))}`,
       });
     }
     out[section] = (configSchema.shape[section] as z.ZodType).parse(undefined);
@@ -93,6 +100,17 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   for (const secretKey of Object.keys(SECRET_KEYS)) {
     const [section, key] = secretKey.split('.');
     registerSecret((out[section] as Raw)[key] as string | undefined);
+  }
+  if (opts.onWarning) {
+    const known = knownEnvNames();
+    for (const a of (out.sync as { accounts: { access_token_env?: string }[] }).accounts)
+      if (a.access_token_env) known.add(a.access_token_env);
+    for (const name of Object.keys(env)
+      .filter((n) => n.startsWith('MCB_') && !known.has(n))
+      .sort())
+      opts.onWarning(
+        `environment variable ${name} matches no config key and is ignored (check the spelling; the keys are listed in README.md, "Configuration")`,
+      );
   }
   return deepFreeze({ ...out, source: { file } }) as unknown as Config;
 }
@@ -119,32 +137,82 @@ function readToml(path: string, label: string): Raw {
   }
 }
 
-/** Overlays environment variables onto the raw file content, coerced to the type the schema expects. */
-function applyEnv(raw: Raw, env: Record<string, string | undefined>, problems: { section: string; message: string }[]) {
+/**
+ * Overlays environment variables onto the raw file content, coerced to the type the schema expects.
+ * `MCB_<SECTION>_<KEY>` for every key, and `MCB_<SECTION>_<TABLE>_<KEY>` for the keys of a nested table
+ * (`MCB_BRIDGE_DOUBLE_PUPPET_ENABLED`). An empty secret variable counts as unset: compose files pass
+ * `${VAR:-}` for secrets an operator has not filled in yet. Returns where each overridden key came from.
+ */
+function applyEnv(
+  raw: Raw,
+  env: Record<string, string | undefined>,
+  problems: { section: string; message: string }[],
+): Map<string, string> {
+  const origins = new Map<string, string>();
+  const apply = (section: SectionName, path: string[], t: z.ZodType) => {
+    const name = envName(section, path.join('_'));
+    const keyPath = [section, ...path].join('.');
+    const secret = keyPath in SECRET_KEYS;
+    let value = env[name];
+    if (secret && value === '') value = undefined;
+    let from = name;
+    const fileVar = env[`${name}_FILE`];
+    if (value === undefined && fileVar !== undefined && fileVar !== '') {
+      from = `${name}_FILE`;
+      try {
+        value = readFileSync(fileVar, 'utf8').replace(/\r?\n$/, '');
+      } catch (err) {
+        problems.push({ section, message: `${name}_FILE: cannot read ${fileVar}: ${(err as Error).message}` });
+        return;
+      }
+      if (secret && value.trim() === '') {
+        problems.push({ section, message: `${name}_FILE: ${fileVar} is empty (it should hold ${keyPath})` });
+        return;
+      }
+    }
+    if (value === undefined) return;
+    let target = raw;
+    for (const k of [section, ...path.slice(0, -1)]) {
+      const next = target[k];
+      if (next === undefined || next === null || typeof next !== 'object' || Array.isArray(next)) target[k] = {};
+      target = target[k] as Raw;
+    }
+    const coerced = coerce(value, baseType(t));
+    if (coerced.ok) {
+      target[path[path.length - 1]] = coerced.value;
+      origins.set(keyPath, from);
+    } else problems.push({ section, message: `${from}: ${coerced.error} (${keyPath})` });
+  };
   for (const section of SECTION_NAMES) {
     const shape = sectionShape(section);
     for (const key of Object.keys(shape)) {
-      const name = envName(section, key);
-      let value = env[name];
-      let from = name;
-      const fileVar = env[`${name}_FILE`];
-      if (value === undefined && fileVar !== undefined) {
-        from = `${name}_FILE`;
-        try {
-          value = readFileSync(fileVar, 'utf8').replace(/\r?\n$/, '');
-        } catch (err) {
-          problems.push({ section, message: `${name}_FILE: cannot read ${fileVar}: ${(err as Error).message}` });
-          continue;
-        }
-      }
-      if (value === undefined) continue;
-      if (raw[section] === undefined) raw[section] = {};
-      const target = raw[section] as Raw;
-      const coerced = coerce(value, baseType(shape[key]));
-      if (coerced.ok) target[key] = coerced.value;
-      else problems.push({ section, message: `${from}: ${coerced.error}` });
+      apply(section, [key], shape[key]);
+      const nested = objectShape(shape[key]);
+      for (const sub of Object.keys(nested ?? {})) apply(section, [key, sub], nested![sub]);
     }
   }
+  return origins;
+}
+
+/** Every `MCB_*` variable name the loader reads (with its `_FILE` variants). */
+export function knownEnvNames(): Set<string> {
+  const names = new Set(['MCB_CONFIG', 'MCB_NODE_CACHE']);
+  for (const section of SECTION_NAMES) {
+    const shape = sectionShape(section);
+    for (const key of Object.keys(shape)) {
+      names.add(envName(section, key));
+      for (const sub of Object.keys(objectShape(shape[key]) ?? {})) names.add(envName(section, `${key}_${sub}`));
+    }
+  }
+  for (const n of [...names]) names.add(`${n}_FILE`);
+  return names;
+}
+
+/** The keys of a (possibly defaulted) table schema; undefined for anything else. */
+function objectShape(t: z.ZodType): Record<string, z.ZodType> | undefined {
+  let cur = t as unknown as { def: { type: string; innerType?: unknown; shape?: unknown } };
+  while (cur.def.innerType) cur = cur.def.innerType as typeof cur;
+  return cur.def.type === 'object' ? (cur.def.shape as Record<string, z.ZodType>) : undefined;
 }
 
 function sectionShape(section: SectionName): Record<string, z.ZodType> {

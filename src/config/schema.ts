@@ -5,6 +5,7 @@
  * Every section is optional and every key has a working default. Keys marked `secret` may only come from
  * the environment (`MCB_<SECTION>_<KEY>` or `MCB_<SECTION>_<KEY>_FILE`), never from the file.
  */
+import { validate as isCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
 
@@ -16,7 +17,12 @@ const duration = (def: string) =>
     .describe('duration: a number followed by ms, s, m, h, d or w (e.g. "4h", "1d", "1h30m")');
 
 const httpUrl = z.union([z.literal(''), z.url({ protocol: /^https?$/ })]);
-const cron = (def: string) => z.string().min(1).default(def).describe('cron expression (node-cron, 5 or 6 fields)');
+const cron = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .refine((v) => isCron(v), { message: 'expected a cron expression such as "*/5 * * * *"' })
+    .describe('cron expression (node-cron, 5 or 6 fields)');
 
 /** Keys that hold secrets: env-only, scrubbed from logs. `section.key` → description. */
 export const SECRET_KEYS: Record<string, string> = {
@@ -212,7 +218,10 @@ export const syncSection = z
       .describe('Matrix accounts to read as: user_id + access_token_env/access_token_file, or appservice = true'),
     rooms: z
       .strictObject({
-        channels: z.array(z.enum(['whatsapp', 'wazo', 'matrix'])).default(['whatsapp', 'wazo', 'matrix']),
+        channels: z
+          .array(z.enum(['whatsapp', 'wazo', 'matrix']))
+          .default(['whatsapp', 'wazo', 'matrix'])
+          .describe('channels whose rooms are synced'),
         include: z.array(z.string()).default([]).describe('explicit room IDs (empty = every room of the channels)'),
         exclude: z.array(z.string()).default([]).describe('room IDs never synced'),
       })
@@ -288,14 +297,24 @@ export const jobsSection = z
     sync_enabled: z.boolean().default(true).describe('schedule the sync job in start'),
     classify_enabled: z.boolean().default(true).describe('schedule the classify job in start'),
     export_enabled: z.boolean().default(true).describe('schedule the export job in start (needs [twenty] url)'),
-    timezone: z.string().default('UTC').describe('IANA time zone of the cron schedules'),
+    timezone: z
+      .string()
+      .default('UTC')
+      .refine(isTimeZone, { message: 'expected an IANA time zone such as "Europe/Paris"' })
+      .describe('IANA time zone of the cron schedules'),
   })
   .prefault({});
 
 export const loggingSection = z
   .strictObject({
-    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    format: z.enum(['json', 'pretty', 'auto']).default('auto'),
+    level: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .describe('least severe level that is logged'),
+    format: z
+      .enum(['json', 'pretty', 'auto'])
+      .default('auto')
+      .describe('JSON lines, pretty text, or auto: pretty on a terminal, JSON otherwise'),
   })
   .prefault({});
 

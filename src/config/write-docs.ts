@@ -44,7 +44,7 @@ export function configReference(): string {
       }
       const dotted = path.join('.');
       const secret = SECRET_KEYS[dotted];
-      const env = path.length === 2 ? `MCB_${path[0]}_${path[1]}`.toUpperCase() : '';
+      const env = path.length >= 2 ? `MCB_${path.join('_')}`.toUpperCase() : '';
       const def = secret ? '(secret: env only)' : v.default === undefined ? '' : `\`${JSON.stringify(v.default)}\``;
       const meaning = (secret ?? v.description ?? '').replace(/\|/g, '\\|');
       rows.push(

@@ -112,9 +112,19 @@ export function readRegistration(path: string): Registration {
       `appservice registration file ${path} does not exist: run \`matrix-crm-bridge generate-registration\` and install it on the homeserver`,
     );
   }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      'appservice.registration',
+      `cannot read appservice registration file ${path}: ${(err as Error).message} (the bridge's user must be able to read it)`,
+      { cause: err },
+    );
+  }
   let raw: unknown;
   try {
-    raw = parse(readFileSync(path, 'utf8'));
+    raw = parse(text);
   } catch (err) {
     throw new ConfigError('appservice.registration', `${path} is not valid YAML: ${(err as Error).message}`, {
       cause: err,
@@ -122,7 +132,11 @@ export function readRegistration(path: string): Registration {
   }
   const res = registrationSchema.safeParse(raw);
   if (!res.success) {
-    const problems = res.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    // Each problem names the file: the CLI prints the problems one per line.
+    const problems = res.error.issues.map(
+      (i) =>
+        `${path} is not a valid registration (write it with generate-registration): ${i.path.join('.') || '(root)'}: ${i.message}`,
+    );
     throw new ConfigError('appservice.registration', `${path} is not a valid registration: ${problems.join('; ')}`, {
       problems,
     });

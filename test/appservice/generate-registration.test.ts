@@ -70,6 +70,23 @@ describe('generate-registration', () => {
     assert.match(r.err, /generate-registration/);
   });
 
+  it('start with an incomplete registration file names the file and the missing fields', async () => {
+    const partial = join(dir, 'partial.yaml');
+    writeFileSync(partial, 'id: x\n');
+    const cfg3 = join(dir, 'c3.toml');
+    writeFileSync(
+      cfg3,
+      `[appservice]\nregistration = "${partial}"\n[database]\nurl = "sqlite::memory:"\n[http]\nport = 0\n`,
+    );
+    const r = await cli(['start', '--config', cfg3]);
+    assert.equal(r.code, 2);
+    for (const field of ['url', 'as_token', 'hs_token'])
+      assert.match(
+        r.err,
+        new RegExp(`${partial.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a valid registration .*: ${field}:`),
+      );
+  });
+
   it('writes the double-puppeting registration: no URL, non-exclusive namespace over local users, tokens kept', async () => {
     const dp = join(dir, 'double-puppet.yaml');
     const r = await cli(['generate-registration', '--double-puppet', '-o', dp, '--config', config]);

@@ -64,6 +64,29 @@ describe('cli', () => {
     const b = await cli(['migrate', '--bogus']);
     assert.equal(b.code, 2);
     assert.match(b.err, /Unknown option '--bogus'/);
+    const c = await cli(['report', '--since']);
+    assert.equal(c.code, 2);
+    assert.match(c.err, /'--since <value>' argument missing\nUsage: matrix-crm-bridge report /);
+    const d = await cli(['start', 'extra']);
+    assert.equal(d.code, 2);
+    assert.match(d.err, /Unexpected argument 'extra'/);
+    const e = await cli(['--config']);
+    assert.equal(e.code, 2);
+    assert.match(e.err, /--config needs a file path/);
+    // A command group without its sub-command: a usage error, the list of sub-commands on stderr.
+    const f = await cli(['nlp']);
+    assert.equal(f.code, 2);
+    assert.equal(f.out, '');
+    assert.match(f.err, /Usage: matrix-crm-bridge nlp <command>[\s\S]*nlp train/);
+  });
+
+  it('shows every option of a command in its usage line', () => {
+    for (const c of COMMANDS)
+      for (const name of Object.keys(c.options))
+        assert.ok(
+          c.usage.includes(`--${name}`) || c.usage.includes(`-${c.options[name].short ?? '?'} `),
+          `${c.name}: usage "${c.usage}" does not show --${name}`,
+        );
   });
 
   it('accepts --config before or after the command', async () => {

@@ -12,7 +12,7 @@ import { type Command, EXIT } from '../command.ts';
 export const generateRegistrationCommand: Command = {
   name: 'generate-registration',
   summary: 'write the appservice registration file the homeserver needs (fresh tokens)',
-  usage: 'generate-registration [-o FILE] [--force]',
+  usage: 'generate-registration [-o FILE] [--force] [--double-puppet]',
   description: `
 Writes a block-YAML appservice registration from [appservice] and [homeserver]: id, url, fresh random
 as_token/hs_token (64 hex chars), the bot's sender_localpart, exclusive anchored user namespaces for the bot
@@ -28,7 +28,12 @@ An existing file keeps its tokens (other fields are refreshed) unless --force is
   },
   sections: ['homeserver', 'appservice', 'bridge'],
   async run({ values, configPath, io }) {
-    const config = loadConfig({ path: configPath, env: io.env, sections: this.sections });
+    const config = loadConfig({
+      path: configPath,
+      env: io.env,
+      sections: this.sections,
+      onWarning: (m) => io.err(`warning: ${m}\n`),
+    });
     if (values['double-puppet'] === true) {
       const target = typeof values.output === 'string' ? values.output : config.bridge.double_puppet.registration;
       if (!target) {

@@ -11,7 +11,12 @@ export const migrateCommand: Command = {
   optionHelp: {},
   sections: ['database'],
   async run({ configPath, io }) {
-    const config = loadConfig({ path: configPath, env: io.env, sections: this.sections });
+    const config = loadConfig({
+      path: configPath,
+      env: io.env,
+      sections: this.sections,
+      onWarning: (m) => io.err(`warning: ${m}\n`),
+    });
     const handle = openDatabase(config.database.url);
     handle.close();
     io.err(`database ${handle.path} is up to date\n`);

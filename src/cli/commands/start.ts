@@ -18,34 +18,56 @@ in-flight work, closes the database and exits 0.`,
     const rt = createRuntime(configPath, this.sections, io);
     const log = rt.log.child({ component: 'start' });
     // Signal handlers go in first, so that a SIGTERM at any point of start-up still shuts down cleanly.
+    let onSignal: ((sig: NodeJS.Signals) => void) | undefined;
     const stopped = new Promise<void>((resolve) => {
-      const onSignal = (sig: NodeJS.Signals) => {
+      onSignal = (sig: NodeJS.Signals) => {
         log.info({ signal: sig }, 'shutting down');
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal!);
+        process.off('SIGINT', onSignal!);
         resolve();
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
     });
     const controller = new AbortController();
-    const services = await composeServices(rt);
-    const app = serviceApp(rt, services);
-    const server = await startServer(app, rt.config.http.host, rt.config.http.port);
-    log.info({ url: server.url, version: VERSION }, 'http server listening');
-    for (const s of services) await s.start(controller.signal);
-    // Loaded here so that other commands (and --no-jobs) never load the pipeline stages.
-    const scheduler = values['no-jobs']
-      ? undefined
-      : (await import('../../../jobs/index.ts')).startScheduler(rt.config, rt.metrics, (job) =>
-          rt.stage(job, controller.signal),
-        );
+    const started: { stop(): Promise<void> }[] = [];
+    let server: Awaited<ReturnType<typeof startServer>> | undefined;
+    let scheduler: { stop(): Promise<void> } | undefined;
+    try {
+      const services = await composeServices(rt);
+      const app = serviceApp(rt, services);
+      server = await startServer(app, rt.config.http.host, rt.config.http.port);
+      // Which file was read: without --config or MCB_CONFIG a missing ./config.toml silently means the defaults.
+      const config = rt.config.source.file ?? 'none: built-in defaults (no ./config.toml)';
+      log.info({ url: server.url, version: VERSION, config }, 'http server listening');
+      for (const s of services) {
+        started.push(s);
+        await s.start(controller.signal);
+      }
+      // Loaded here so that other commands (and --no-jobs) never load the pipeline stages.
+      scheduler = values['no-jobs']
+        ? undefined
+        : (await import('../../../jobs/index.ts')).startScheduler(rt.config, rt.metrics, (job) =>
+            rt.stage(job, controller.signal),
+          );
+    } catch (err) {
+      // A part that cannot start stops the whole service: undo what did start, so that the process ends with
+      // the error (exit 1 or 2) instead of serving on half-configured.
+      process.off('SIGTERM', onSignal!);
+      process.off('SIGINT', onSignal!);
+      controller.abort();
+      await server?.close(1000).catch(() => undefined);
+      for (const s of started.reverse()) await s.stop().catch(() => undefined);
+      rt.close();
+      setTimeout(() => process.exit(), 500).unref();
+      throw err;
+    }
 
     await stopped;
     controller.abort();
     await server.close(3000);
     await scheduler?.stop();
-    for (const s of [...services].reverse()) await s.stop();
+    for (const s of started.reverse()) await s.stop();
     rt.close();
     log.info('stopped cleanly');
     // Libraries may keep timers alive; everything we own is closed, so make sure the process ends.
