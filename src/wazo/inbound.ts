@@ -136,18 +136,35 @@ export class Inbound {
       if (e.failed !== undefined && e.failed <= generation) this.#unqueued.delete(uuid);
   }
 
-  /** Moves the cursor to `createdAt`, or to the oldest message not queued yet when that is older. */
+  /** Newest `created_at` queued since the cursor last moved (the cursor moves once per turn of the event loop). */
+  #queuedAt: { key: number; at: string } | undefined;
+
+  /**
+   * Moves the cursor to `createdAt`, or to the oldest message not queued yet when that is older. Once per turn
+   * of the event loop for all the messages queued in it: the scan of the messages not queued yet costs one
+   * step per message in flight (hundreds at saturation), too much to repeat for every message. Until then the
+   * cursor stays a little behind, which only makes a backfill re-read (and deduplicate) a few messages more.
+   */
   #advanceCursor(createdAt: string): void {
-    let at = createdAt;
-    if (this.#unqueued.size > 0) {
-      let key = createdAtKey(createdAt);
+    const key = createdAtKey(createdAt);
+    const pending = this.#queuedAt;
+    if (pending === undefined || key > pending.key) this.#queuedAt = { key, at: createdAt };
+    if (pending !== undefined) return; // already scheduled for this turn
+    setImmediate(() => {
+      let { key: min, at } = this.#queuedAt!;
+      this.#queuedAt = undefined;
       for (const e of this.#unqueued.values())
-        if (e.key < key) {
-          key = e.key;
+        if (e.key < min) {
+          min = e.key;
           at = e.at;
         }
-    }
-    this.#o.cursor.advance(at);
+      try {
+        this.#o.cursor.advance(at);
+      } catch (err) {
+        // The database closed meanwhile (shutdown): the cursor stays behind, which only costs a longer backfill.
+        this.#o.host.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'wazo: cursor not saved');
+      }
+    });
   }
 
   async #decide(uuid: string, room: string, msg: WazoMessage, source: IngestSource): Promise<IngestResult> {
