@@ -49,7 +49,8 @@ export class Bridge implements BridgeHost {
   readonly #matrix: MatrixHandler;
   readonly #tokenHash: string;
   readonly #connector: NetworkConnector | undefined;
-  readonly #puppets = new Map<string, Promise<PuppetClient>>();
+  /** Puppet clients per Matrix user, with the stored account and credentials they were built from. */
+  readonly #puppets = new Map<string, { remoteUser: string; credentials: string; client: Promise<PuppetClient> }>();
   readonly #txns: Counter;
   readonly #sleep: (ms: number) => Promise<void>;
   #abort = new AbortController();
@@ -312,22 +313,23 @@ export class Bridge implements BridgeHost {
   async #puppetClient(user: MatrixUserId): Promise<PuppetClient | undefined> {
     const row = this.store.puppet(user);
     if (!row || row.loggedOut || !this.#connector) return undefined;
-    // Keyed by the credentials too: after a logout or a rejected login, a new `login` stores new credentials,
-    // and the client built from the old ones (e.g. a revoked refresh token) must not be used again.
-    const key = `${user}|${row.remoteUserId}|${createHash('sha256').update(row.credentials).digest('base64url')}`;
-    let p = this.#puppets.get(key);
-    if (!p) {
-      for (const k of this.#puppets.keys()) if (k.startsWith(`${user}|`)) this.#puppets.delete(k);
-      p = this.#connector.connectPuppet({
-        matrixUser: user,
-        remoteUser: row.remoteUserId as RemoteUserId,
-        remoteName: row.remoteName,
-        credentials: row.credentials,
-      });
-      p.catch(() => this.#puppets.delete(key));
-      this.#puppets.set(key, p);
-    }
-    return p;
+    // Built again when the stored credentials change: after a logout or a rejected login, a new `login`
+    // stores new ones, and the client built from the old ones (e.g. a revoked refresh token) must not be used.
+    const cached = this.#puppets.get(user);
+    if (cached && cached.remoteUser === row.remoteUserId && cached.credentials === row.credentials)
+      return cached.client;
+    const client = this.#connector.connectPuppet({
+      matrixUser: user,
+      remoteUser: row.remoteUserId as RemoteUserId,
+      remoteName: row.remoteName,
+      credentials: row.credentials,
+    });
+    const entry = { remoteUser: row.remoteUserId, credentials: row.credentials, client };
+    client.catch(() => {
+      if (this.#puppets.get(user) === entry) this.#puppets.delete(user);
+    });
+    this.#puppets.set(user, entry);
+    return client;
   }
 
   async #notice(roomId: string, text: string, key?: string): Promise<void> {

@@ -167,13 +167,7 @@ export class MatrixHandler {
       // creation arrive one by one): that is no change. Any other ghost declines, since chatd cannot add it.
       const current = await c.intents.bot.stateEvent(ev.room_id, 'm.room.member', ev.state_key!);
       if (current?.membership === 'join') return;
-      const ghost = c.intents.intent(ev.state_key!);
-      await ghost
-        .ensureRegistered()
-        .then(() => ghost.leave(ev.room_id))
-        .catch((err: unknown) =>
-          c.log.info({ room_id: ev.room_id, err: describeError(err) }, 'ghost could not decline'),
-        );
+      await this.#ghostLeaves(ev.state_key!, ev.room_id);
     } else if (c.isOurs(ev.state_key!)) return;
     const net = c.connector?.displayName ?? 'The remote network';
     await this.#sendNotice(
@@ -196,12 +190,7 @@ export class MatrixHandler {
     const user = ev.sender as MatrixUserId;
     const net = c.connector?.displayName ?? 'remote';
     const ghost = c.intents.intent(ev.state_key!);
-    const decline = (userId: string) =>
-      c.intents
-        .intent(userId)
-        .ensureRegistered()
-        .then(() => c.intents.intent(userId).leave(ev.room_id))
-        .catch((err: unknown) => c.log.info({ room_id: ev.room_id, err: describeError(err) }, 'ghost could not leave'));
+    const decline = (userId: string) => this.#ghostLeaves(userId, ev.room_id);
     let client: PuppetClient | undefined;
     try {
       client = await c.puppetClient(user);
@@ -272,6 +261,17 @@ export class MatrixHandler {
       ev.state_key!,
       invited,
     );
+  }
+
+  /** A ghost declines an invite (or leaves): it cannot follow the room on the remote network. Best effort. */
+  async #ghostLeaves(userId: string, roomId: string): Promise<void> {
+    const ghost = this.#c.intents.intent(userId);
+    try {
+      await ghost.ensureRegistered();
+      await ghost.leave(roomId);
+    } catch (err) {
+      this.#c.log.info({ room_id: roomId, user: userId, err: describeError(err) }, 'ghost could not leave');
+    }
   }
 
   async #encrypted(ev: MatrixEvent): Promise<void> {
