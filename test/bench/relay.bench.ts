@@ -62,21 +62,31 @@ interface FakesChannel {
   postMessage(m: unknown): void;
   on(event: 'message', fn: (m: never) => void): void;
   off(event: 'message', fn: (m: never) => void): void;
-  onError(fn: (err: Error) => void): void;
   close(): Promise<void>;
+}
+
+/** The fakes stopping before `close()` (a crash, an exception) ends the benchmark: its numbers would be void. */
+function fakesDied(what: string): never {
+  process.stderr.write(`relay bench: the fakes ${what}\n`);
+  process.exit(1);
 }
 
 function startFakes(): FakesChannel {
   const data = { rooms: ROOMS, domain: DOMAIN, secret: SECRET };
   const script = fileURLToPath(new URL('./relay-fakes.ts', import.meta.url));
+  let closing = false;
   if (!PINNED) {
     const w = new Worker(script, { workerData: data });
+    w.once('error', (err) => fakesDied(`failed: ${err.stack ?? err.message}`));
+    w.once('exit', (code) => closing || fakesDied(`exited (${code})`));
     return {
       postMessage: (m) => w.postMessage(m),
       on: (e, fn) => void w.on(e, fn as (m: unknown) => void),
       off: (e, fn) => void w.off(e, fn as (m: unknown) => void),
-      onError: (fn) => void w.once('error', fn),
-      close: async () => void (await w.terminate()),
+      close: async () => {
+        closing = true;
+        await w.terminate();
+      },
     };
   }
   const child = spawn('taskset', ['-c', `1-${CORES - 1}`, process.execPath, ...process.execArgv, script], {
@@ -84,16 +94,16 @@ function startFakes(): FakesChannel {
     serialization: 'advanced',
     env: { ...process.env, MCB_BENCH_FAKES: JSON.stringify(data) },
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.once('error', (err) => fakesDied(`could not start: ${err.message}`));
+  const exited = new Promise<void>((r) =>
+    child.once('exit', (code) => (closing ? r() : fakesDied(`process exited (${code})`))),
+  );
   return {
     postMessage: (m) => void child.send(m as Serializable),
     on: (e, fn) => void child.on(e, fn as (m: unknown) => void),
     off: (e, fn) => void child.off(e, fn as (m: unknown) => void),
-    onError: (fn) => {
-      child.once('error', fn);
-      child.once('exit', (code) => fn(new Error(`fakes process exited (${code})`)));
-    },
     close: async () => {
+      closing = true;
       child.disconnect();
       await exited;
     },
@@ -106,8 +116,7 @@ type Load = { inFlight: number } | { rate: number };
 async function run(mode: 'websocket' | 'webhook', load: Load) {
   const dir = mkdtempSync(join(tmpdir(), 'mcb-bench-relay-'));
   const fakes = startFakes();
-  const ready = await new Promise<{ hsUrl: string; wazoUrl: string; websocketUrl: string }>((resolve, reject) => {
-    fakes.onError(reject);
+  const ready = await new Promise<{ hsUrl: string; wazoUrl: string; websocketUrl: string }>((resolve) => {
     fakes.on('message', (m: { type: string; hsUrl: string; wazoUrl: string; websocketUrl: string }) => {
       if (m.type === 'ready') resolve(m);
     });
